@@ -1,0 +1,147 @@
+"""Registry pages, declared from the generic views (queryset, filterset, table, form)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from qualitygov.core.views import (ObjectDeleteView, ObjectDetailView, ObjectEditView, ObjectHistoryView,
+                                   ObjectListView)
+from qualitygov.registry import filtersets, forms, tables
+from qualitygov.registry.models import Licence, MarketEntity, Product, QualityPerson
+
+ENTITY_QS = MarketEntity.objects.select_related("region", "region__parent", "industry")
+PERSON_QS = QualityPerson.objects.select_related("entity")
+PRODUCT_QS = Product.objects.select_related("producer", "category")
+LICENCE_QS = Licence.objects.select_related("entity")
+
+ENTITY_EXPORT = [("uscc", "统一社会信用代码"), ("name", "名称"), ("legal_representative", "法定代表人"),
+                 ("region_id", "区划代码"), ("region__name", "所在区划"), ("industry_id", "行业代码"),
+                 ("industry__name", "所属行业"), ("address", "住所"), ("size_class", "企业规模"),
+                 ("registration_date", "成立日期"), ("status", "登记状态"), ("phone", "联系电话")]
+PERSON_EXPORT = [("entity__uscc", "统一社会信用代码"), ("entity__name", "市场主体"), ("name", "姓名"),
+                 ("position", "职务"), ("phone", "联系电话"), ("email", "电子邮箱"), ("appointed_on", "任职日期")]
+PRODUCT_EXPORT = [("gtin", "商品条码（GTIN）"), ("name", "产品名称"), ("brand", "商标品牌"), ("model", "规格型号"),
+                  ("category_id", "类别代码"), ("category__name", "产品类别"), ("producer__uscc", "生产者统一社会信用代码"),
+                  ("producer__name", "生产者"), ("is_key", "重点监管产品")]
+LICENCE_EXPORT = [("kind", "证书类型"), ("number", "证书编号"), ("entity__uscc", "统一社会信用代码"),
+                  ("entity__name", "持证主体"), ("issuer", "发证机关"), ("scope", "许可/认证范围"),
+                  ("issued_on", "发证日期"), ("valid_until", "有效期至"), ("status", "证书状态")]
+
+
+class EntityListView(ObjectListView):
+    queryset = ENTITY_QS
+    filterset_class = filtersets.MarketEntityFilterSet
+    table_class = tables.MarketEntityTable
+    export_columns = ENTITY_EXPORT
+
+
+class EntityDetailView(ObjectDetailView):
+    queryset = ENTITY_QS
+
+    def get_extra_context(self, obj):
+        user = self.request.user
+        return {
+            "quality_persons": QualityPerson.objects.restrict(user).filter(entity=obj),
+            "products": Product.objects.restrict(user).filter(producer=obj).select_related("category")[:100],
+            "product_count": Product.objects.restrict(user).filter(producer=obj).count(),
+            "licences": Licence.objects.restrict(user).filter(entity=obj),
+        }
+
+
+class EntityEditView(ObjectEditView):
+    queryset = ENTITY_QS
+    form_class = forms.MarketEntityForm
+
+
+class EntityDeleteView(ObjectDeleteView):
+    queryset = ENTITY_QS
+
+
+class EntityHistoryView(ObjectHistoryView):
+    queryset = ENTITY_QS
+
+
+class QualityPersonListView(ObjectListView):
+    queryset = PERSON_QS
+    filterset_class = filtersets.QualityPersonFilterSet
+    table_class = tables.QualityPersonTable
+    export_columns = PERSON_EXPORT
+
+
+class QualityPersonDetailView(ObjectDetailView):
+    queryset = PERSON_QS
+
+
+class QualityPersonEditView(ObjectEditView):
+    queryset = PERSON_QS
+    form_class = forms.QualityPersonForm
+
+
+class QualityPersonDeleteView(ObjectDeleteView):
+    queryset = PERSON_QS
+
+
+class QualityPersonHistoryView(ObjectHistoryView):
+    queryset = PERSON_QS
+
+
+class ProductListView(ObjectListView):
+    queryset = PRODUCT_QS
+    filterset_class = filtersets.ProductFilterSet
+    table_class = tables.ProductTable
+    export_columns = PRODUCT_EXPORT
+
+
+class ProductDetailView(ObjectDetailView):
+    queryset = PRODUCT_QS
+
+
+class ProductEditView(ObjectEditView):
+    queryset = PRODUCT_QS
+    form_class = forms.ProductForm
+
+
+class ProductDeleteView(ObjectDeleteView):
+    queryset = PRODUCT_QS
+
+
+class ProductHistoryView(ObjectHistoryView):
+    queryset = PRODUCT_QS
+
+
+class LicenceListView(ObjectListView):
+    queryset = LICENCE_QS
+    filterset_class = filtersets.LicenceFilterSet
+    table_class = tables.LicenceTable
+    export_columns = LICENCE_EXPORT
+
+
+class ExpiringLicenceListView(LicenceListView):
+    """Valid licences that expire within N days (``?expiring_within=``, default from settings)."""
+
+    title = _("即将到期的许可证与证书")
+
+    def get(self, request, *args, **kwargs):
+        if "expiring_within" not in request.GET:
+            query = request.GET.copy()
+            query["expiring_within"] = str(settings.LICENCE_EXPIRY_WARNING_DAYS)
+            request.GET = query
+        return super().get(request, *args, **kwargs)
+
+
+class LicenceDetailView(ObjectDetailView):
+    queryset = LICENCE_QS
+
+
+class LicenceEditView(ObjectEditView):
+    queryset = LICENCE_QS
+    form_class = forms.LicenceForm
+
+
+class LicenceDeleteView(ObjectDeleteView):
+    queryset = LICENCE_QS
+
+
+class LicenceHistoryView(ObjectHistoryView):
+    queryset = LICENCE_QS

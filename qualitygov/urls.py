@@ -1,0 +1,23 @@
+"""Top-level URLs: the back office, the API and its documentation, admin, and language switching."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from qualitygov.core import views as core_views
+
+urlpatterns = [
+    path("", core_views.HomeView.as_view(), name="home"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("core/", include("qualitygov.core.urls")),
+    path("registry/", include("qualitygov.registry.urls")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include("qualitygov.api.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+]
+
+handler403 = "qualitygov.core.views.permission_denied"
+handler404 = "qualitygov.core.views.page_not_found"
