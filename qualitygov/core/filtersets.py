@@ -30,7 +30,7 @@ class BaseFilterSet(django_filters.FilterSet):
 class RegionPrefixFilter(django_filters.ModelChoiceFilter):
     """Filter by a region and everything inside it (a city includes its counties)."""
 
-    def __init__(self, *args, region_field: str = "region", **kwargs):
+    def __init__(self, *args, region_field: str = "region__code", **kwargs):
         self.region_field = region_field
         kwargs.setdefault("queryset", Region.objects.all())
         kwargs.setdefault("label", _("区划"))

@@ -45,8 +45,8 @@ class RestrictedQuerySet(models.QuerySet):
 class BaseModel(models.Model):
     """Timestamps, change logging and the restricting manager.
 
-    Subclasses say where their scope lives: ``scope_region_field`` (a path to a Region foreign
-    key, or None for records every role may read) and ``scope_entity_field`` (a path to the
+    Subclasses say where their scope lives: ``scope_region_field`` (a path to a region *code*,
+    e.g. ``entity__region__code``, or None for records every role may read) and ``scope_entity_field`` (a path to the
     market entity's primary key, used for enterprise users; None means enterprise users see none).
     """
 

@@ -13,7 +13,7 @@ from qualitygov.registry.models import Licence, MarketEntity, Product, QualityPe
 class MarketEntityFilterSet(BaseFilterSet):
     search_fields = ("name__icontains", "uscc__istartswith", "legal_representative__icontains",
                      "address__icontains")
-    region = RegionPrefixFilter(region_field="region")
+    region = RegionPrefixFilter(region_field="region__code")
     industry = django_filters.ModelChoiceFilter(queryset=Industry.objects.filter(level="division"),
                                                 label=_("所属行业"))
     status = django_filters.MultipleChoiceFilter(choices=MarketEntity.Status.choices, label=_("登记状态"))
@@ -31,7 +31,7 @@ class MarketEntityFilterSet(BaseFilterSet):
 
 class QualityPersonFilterSet(BaseFilterSet):
     search_fields = ("name__icontains", "entity__name__icontains", "entity__uscc__istartswith")
-    region = RegionPrefixFilter(region_field="entity__region")
+    region = RegionPrefixFilter(region_field="entity__region__code")
     position = django_filters.ChoiceFilter(choices=QualityPerson.Position.choices, label=_("职务"))
     entity = django_filters.NumberFilter(field_name="entity_id", label=_("市场主体编号"))
 
@@ -43,7 +43,7 @@ class QualityPersonFilterSet(BaseFilterSet):
 class ProductFilterSet(BaseFilterSet):
     search_fields = ("name__icontains", "brand__icontains", "model__icontains", "gtin__istartswith",
                      "producer__name__icontains")
-    region = RegionPrefixFilter(region_field="producer__region")
+    region = RegionPrefixFilter(region_field="producer__region__code")
     category = django_filters.ModelChoiceFilter(queryset=ProductCategory.objects.all(), method="filter_category",
                                                 label=_("产品类别"))
     is_key = django_filters.BooleanFilter(label=_("重点监管产品"))
@@ -61,7 +61,7 @@ class ProductFilterSet(BaseFilterSet):
 
 class LicenceFilterSet(BaseFilterSet):
     search_fields = ("number__icontains", "entity__name__icontains", "entity__uscc__istartswith", "issuer__icontains")
-    region = RegionPrefixFilter(region_field="entity__region")
+    region = RegionPrefixFilter(region_field="entity__region__code")
     kind = django_filters.MultipleChoiceFilter(choices=Licence.Kind.choices, label=_("证书类型"))
     status = django_filters.MultipleChoiceFilter(choices=Licence.Status.choices, label=_("证书状态"))
     expiring_within = django_filters.NumberFilter(method="filter_expiring", label=_("多少天内到期"),

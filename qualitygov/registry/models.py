@@ -60,7 +60,7 @@ class MarketEntity(BaseModel):
     phone = models.CharField(_("联系电话"), max_length=32, blank=True)
 
     objects = RestrictedQuerySet.as_manager()
-    scope_region_field = "region"
+    scope_region_field = "region__code"
     scope_entity_field = "pk"
     # An enterprise user reads its own entity's file and keeps its contact details current.
     role_actions = {Role.ENTERPRISE: {VIEW, CHANGE, EXPORT}}
@@ -106,7 +106,7 @@ class QualityPerson(BaseModel):
     certificate_no = models.CharField(_("培训证书编号"), max_length=64, blank=True)
 
     objects = RestrictedQuerySet.as_manager()
-    scope_region_field = "entity__region"
+    scope_region_field = "entity__region__code"
     scope_entity_field = "entity"
     role_actions = {Role.ENTERPRISE: {VIEW, ADD, CHANGE, EXPORT}}
 
@@ -142,7 +142,7 @@ class Product(BaseModel):
     is_key = models.BooleanField(_("重点监管产品"), default=False)
 
     objects = RestrictedQuerySet.as_manager()
-    scope_region_field = "producer__region"
+    scope_region_field = "producer__region__code"
     scope_entity_field = "producer"
     role_actions = {Role.ENTERPRISE: {VIEW, ADD, CHANGE, EXPORT}}
 
@@ -209,7 +209,7 @@ class Licence(BaseModel):
                               db_index=True)
 
     objects = LicenceQuerySet.as_manager()
-    scope_region_field = "entity__region"
+    scope_region_field = "entity__region__code"
     scope_entity_field = "entity"
     role_actions = {Role.ENTERPRISE: {VIEW, EXPORT}}
 
