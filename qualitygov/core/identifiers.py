@@ -189,7 +189,8 @@ def check_identifier(value: str) -> IdentifierCheck:
             return IdentifierCheck("gs1_digital_link", False, None, f"GS1 数字链接中的标识无效：{errors[0]}")
         return IdentifierCheck("gs1_digital_link", True, link.as_canonical_uri(), None, _gs1_details(result))
     compact = _compact(raw)
-    if raw.startswith("(") or "\x1d" in raw or (compact.isdigit() and len(compact) > 18):
+    # Scanned element strings start with an AI such as 00, 01 or 02 and run past 18 characters.
+    if raw.startswith("(") or "\x1d" in raw or (len(compact) > 18 and compact[:2] in ("00", "01", "02")):
         return _check_element_string(raw)
     if _looks_like_uscc(compact) and not compact.isdigit():
         return _check(lambda: validate_uscc(compact), "uscc")
