@@ -6,6 +6,8 @@ from __future__ import annotations
 import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from qualitygov.core.models import AuditLog, Region, region_prefix
 
@@ -27,6 +29,7 @@ class BaseFilterSet(django_filters.FilterSet):
         return queryset.filter(condition)
 
 
+@extend_schema_field(OpenApiTypes.STR)
 class RegionPrefixFilter(django_filters.ModelChoiceFilter):
     """Filter by a region and everything inside it (a city includes its counties)."""
 
