@@ -50,6 +50,8 @@ def export_rows(queryset, columns: list[tuple[str, str]]):
         for index, value in enumerate(row):
             if index in maps:
                 value = maps[index].get(value, value)
+            elif isinstance(value, bool):
+                value = _("是") if value else _("否")
             if hasattr(value, "tzinfo") and value.tzinfo is not None:
                 value = timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S")
             out.append("" if value is None else value)
