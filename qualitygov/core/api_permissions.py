@@ -3,6 +3,7 @@ import them while its own views module is loading."""
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import pagination, permissions
 
 from qualitygov.core.roles import ADD, CHANGE, DELETE, VIEW, actions_for
@@ -18,7 +19,7 @@ def action_for_request(request) -> str:
 class RolePermission(permissions.BasePermission):
     """Signed-in, active users whose role allows the request's action on the view's model."""
 
-    message = "您没有执行此操作的权限。"
+    message = _("您没有执行此操作的权限。")
 
     def has_permission(self, request, view):
         user = request.user
@@ -33,8 +34,14 @@ class RolePermission(permissions.BasePermission):
 
 
 class StandardPagination(pagination.PageNumberPagination):
-    page_size = 50
+    """Page-number paging; clients choose ``page_size`` up to ``MAX_PAGE_SIZE``."""
+
     page_size_query_param = "page_size"
-    max_page_size = 1000
+
+    @property
+    def max_page_size(self):
+        from django.conf import settings
+
+        return settings.MAX_PAGE_SIZE
 
 
