@@ -19,6 +19,16 @@ class BaseFilterSet(django_filters.FilterSet):
 
     q = django_filters.CharFilter(method="search", label=_("搜索"))
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        user = getattr(self.request, "user", None)
+        prefix = getattr(user, "region_prefix", None) if getattr(user, "is_authenticated", False) else None
+        for name, filter_ in self.filters.items():
+            if isinstance(filter_, RegionPrefixFilter) and prefix:
+                # Offer only the regions inside the user's own jurisdiction.
+                self.form.fields[name].queryset = Region.objects.filter(code__startswith=prefix)
+        _style_filter_form(self.form)
+
     def search(self, queryset, name, value):
         value = value.strip()
         if not value or not self.search_fields:
@@ -55,3 +65,23 @@ class AuditLogFilterSet(BaseFilterSet):
     class Meta:
         model = AuditLog
         fields = ["action", "username"]
+
+
+def _style_filter_form(form) -> None:
+    """Bootstrap classes for the page filters; several-choice filters become check boxes."""
+    from django import forms
+
+    for name, field in form.fields.items():
+        widget = field.widget
+        if isinstance(widget, forms.SelectMultiple):
+            field.widget = forms.CheckboxSelectMultiple(choices=widget.choices)
+            field.widget.attrs["class"] = "qg-checks"
+        elif isinstance(widget, forms.Select):
+            widget.attrs.setdefault("class", "form-select form-select-sm")
+        elif isinstance(widget, forms.DateInput):
+            field.widget = forms.DateInput(attrs={"type": "date", "class": "form-control form-control-sm"},
+                                           format="%Y-%m-%d")
+        else:
+            widget.attrs.setdefault("class", "form-control form-control-sm")
+        if name == "q":
+            widget.attrs.setdefault("placeholder", _("名称、代码等关键词"))

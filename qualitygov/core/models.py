@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from qualitygov.core.roles import DEFAULT_ROLE_ACTIONS, VIEW, Role, actions_for
 
@@ -114,7 +115,8 @@ class Region(models.Model):
 
     class Meta:
         ordering = ["code"]
-        verbose_name = _("行政区划")
+        # Chinese has one word for singular and plural; the context lets English tell them apart.
+        verbose_name = pgettext_lazy("model name", "行政区划")
         verbose_name_plural = _("行政区划")
         constraints = [
             models.CheckConstraint(condition=models.Q(code__regex=r"^[0-9]{6}$"), name="region_code_six_digits",
@@ -162,7 +164,7 @@ class Industry(models.Model):
 
     class Meta:
         ordering = ["code"]
-        verbose_name = _("国民经济行业")
+        verbose_name = pgettext_lazy("model name", "国民经济行业")
         verbose_name_plural = _("国民经济行业")
 
     def __str__(self) -> str:
@@ -189,8 +191,8 @@ class ProductCategory(models.Model):
 
     class Meta:
         ordering = ["code"]
-        verbose_name = _("产品类别")
-        verbose_name_plural = _("产品类别")
+        verbose_name = pgettext_lazy("model name", "产品类别")
+        verbose_name_plural = pgettext_lazy("model name plural", "产品类别")
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
@@ -213,8 +215,8 @@ class User(AbstractUser):
 
     class Meta:
         ordering = ["username"]
-        verbose_name = _("用户")
-        verbose_name_plural = _("用户")
+        verbose_name = pgettext_lazy("model name", "用户")
+        verbose_name_plural = pgettext_lazy("model name plural", "用户")
 
     def __str__(self) -> str:
         full = f"{self.last_name}{self.first_name}".strip()
@@ -235,6 +237,11 @@ class User(AbstractUser):
         if level_needed and self.region is not None and self.region.level != level_needed:
             raise ValidationError({"region": _("%(role)s 的辖区必须是%(level)s区划。") % {
                 "role": self.get_role_display(), "level": Region.Level(level_needed).label}})
+
+    @property
+    def display_name(self) -> str:
+        """Name in Chinese order (family name first), or the username."""
+        return f"{self.last_name}{self.first_name}".strip() or self.username
 
     @property
     def region_prefix(self) -> str | None:
@@ -302,7 +309,7 @@ class AuditLog(models.Model):
 
     class Meta:
         ordering = ["-time", "-id"]
-        verbose_name = _("审计日志")
+        verbose_name = pgettext_lazy("model name", "审计日志")
         verbose_name_plural = _("审计日志")
         indexes = [models.Index(fields=["content_type", "object_id"], name="audit_object_idx")]
 
