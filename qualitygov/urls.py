@@ -21,3 +21,4 @@ urlpatterns = [
 
 handler403 = "qualitygov.core.views.permission_denied"
 handler404 = "qualitygov.core.views.page_not_found"
+handler500 = "qualitygov.core.views.server_error"

@@ -3,6 +3,7 @@ import them while its own views module is loading."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from rest_framework import pagination, permissions
 
@@ -37,11 +38,6 @@ class StandardPagination(pagination.PageNumberPagination):
     """Page-number paging; clients choose ``page_size`` up to ``MAX_PAGE_SIZE``."""
 
     page_size_query_param = "page_size"
-
-    @property
-    def max_page_size(self):
-        from django.conf import settings
-
-        return settings.MAX_PAGE_SIZE
+    max_page_size = settings.MAX_PAGE_SIZE
 
 

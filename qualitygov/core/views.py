@@ -14,6 +14,7 @@ from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView, View
 from django_tables2 import RequestConfig
 
@@ -258,9 +259,11 @@ class AuditLogListView(ObjectListView):
 
         return AuditLogTable
 
-    export_columns = [("time", "时间"), ("username", "用户名"), ("ip_address", "IP 地址"), ("action", "操作"),
-                      ("content_type__model", "对象类型"), ("object_id", "对象编号"), ("object_repr", "对象"),
-                      ("region", "区划代码"), ("hash", "哈希")]
+    export_columns = [("time", gettext_lazy("时间")), ("username", gettext_lazy("用户名")),
+                      ("ip_address", gettext_lazy("IP 地址")), ("action", gettext_lazy("操作")),
+                      ("content_type__model", gettext_lazy("对象类型")), ("object_id", gettext_lazy("对象编号")),
+                      ("object_repr", gettext_lazy("对象")), ("region", gettext_lazy("区划代码")),
+                      ("hash", gettext_lazy("哈希"))]
 
 
 class AuditLogDetailView(ObjectDetailView):
@@ -272,13 +275,33 @@ class AuditLogDetailView(ObjectDetailView):
         return render(request, self.template_name, {**self.common_context(), "object": obj, "title": str(obj)})
 
 
+def _api_error(request, status: int, code: str, message: str):
+    """Paths under /api/ answer in the API's one error shape even when Django itself raises."""
+    from django.http import JsonResponse
+
+    from qualitygov.core.api import error_body
+
+    return JsonResponse(error_body(status, code, str(message)), status=status,
+                        json_dumps_params={"ensure_ascii": False})
+
+
 def permission_denied(request, exception=None):
     message = str(exception) if exception and str(exception) else _("您没有访问此页面的权限。")
+    if request.path.startswith("/api/"):
+        return _api_error(request, 403, "permission_denied", message)
     return render(request, "403.html", {"message": message}, status=403)
 
 
 def page_not_found(request, exception=None):
+    if request.path.startswith("/api/"):
+        return _api_error(request, 404, "not_found", _("接口路径不存在。"))
     return render(request, "404.html", {"message": _("页面不存在，或记录不在您的访问范围内。")}, status=404)
+
+
+def server_error(request):
+    if request.path.startswith("/api/"):
+        return _api_error(request, 500, "server_error", _("服务器内部错误，请稍后重试或联系管理员。"))
+    return render(request, "500.html", status=500)
 
 
 __all__ = ["ObjectListView", "ObjectDetailView", "ObjectEditView", "ObjectDeleteView", "ObjectHistoryView",
