@@ -108,4 +108,4 @@ def exception_handler(exc, context):
 
 
 def not_found_view(request, exception=None):
-    return Response(error_body(404, "not_found", "未找到。"), status=404)
+    return Response(error_body(404, "not_found", _("未找到。")), status=404)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import viewsets
 from rest_framework.decorators import api_view, permission_classes
@@ -54,15 +56,16 @@ class AuditLogViewSet(RestrictedReadOnlyViewSet):
     filterset_class = AuditLogFilterSet
 
 
-@extend_schema(responses=MeSerializer, summary="当前用户")
+@extend_schema(responses=MeSerializer, summary=gettext_lazy("当前用户"))
 @api_view(["GET"])
 @permission_classes([IsAuthenticated])
 def me(request):
     return Response(MeSerializer(request.user).data)
 
 
-@extend_schema(parameters=[OpenApiParameter("code", str, required=True, description="待校验的标识")],
-               responses=IdentifierCheckSerializer, summary="校验标识（统一社会信用代码、GTIN、GS1 元素串或数字链接）")
+@extend_schema(parameters=[OpenApiParameter("code", str, required=True, description=gettext_lazy("待校验的标识"))],
+               responses=IdentifierCheckSerializer,
+               summary=gettext_lazy("校验标识（统一社会信用代码、GTIN、GS1 元素串或数字链接）"))
 @api_view(["GET"])
 @permission_classes([AllowAny])
 def check_id(request):
@@ -70,5 +73,5 @@ def check_id(request):
     if code is None:
         from qualitygov.core.api import error_body
 
-        return Response(error_body(400, "required", "缺少参数 code。", {"code": ["该参数为必填项。"]}), status=400)
+        return Response(error_body(400, "required", _("缺少参数 code。"), {"code": [_("该参数为必填项。")]}), status=400)
     return Response(check_identifier(code).as_dict())

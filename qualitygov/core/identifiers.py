@@ -15,6 +15,8 @@ from dataclasses import asdict, dataclass
 import biip
 from biip.gtin import Gtin
 from biip.sscc import Sscc
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
 from stdnum.cn import uscc as stdnum_uscc
 from stdnum.exceptions import InvalidChecksum, InvalidFormat, InvalidLength
 
@@ -25,19 +27,20 @@ USCC_ALPHABET = stdnum_uscc._alphabet  # GB 32100-2015 character set (no I, O, Z
 # digits in the first eight positions, so codes of departments A (Central Military Commission
 # establishment office), N (agriculture) and Y (others) are rejected there although they are
 # legitimate; we accept them here and still take the check character from the library.
+# Department names are lazy so that a reason reads in the reader's language.
 REGISTRATION_AUTHORITIES: dict[str, tuple[str, str]] = {
-    "1": ("机构编制", "1239"),
-    "2": ("外交", "19"),
-    "3": ("司法行政", "123459"),
-    "4": ("文化", "19"),
-    "5": ("民政", "1239"),
-    "6": ("旅游", "19"),
-    "7": ("宗教", "1239"),
-    "8": ("工会", "19"),
-    "9": ("工商（市场监管）", "123"),
-    "A": ("中央军委改革和编制办公室", "19"),
-    "N": ("农业", "1239"),
-    "Y": ("其他", "1"),
+    "1": (gettext_lazy("机构编制"), "1239"),
+    "2": (gettext_lazy("外交"), "19"),
+    "3": (gettext_lazy("司法行政"), "123459"),
+    "4": (gettext_lazy("文化"), "19"),
+    "5": (gettext_lazy("民政"), "1239"),
+    "6": (gettext_lazy("旅游"), "19"),
+    "7": (gettext_lazy("宗教"), "1239"),
+    "8": (gettext_lazy("工会"), "19"),
+    "9": (gettext_lazy("工商（市场监管）"), "123"),
+    "A": (gettext_lazy("中央军委改革和编制办公室"), "19"),
+    "N": (gettext_lazy("农业"), "1239"),
+    "Y": (gettext_lazy("其他"), "1"),
 }
 
 # GB 11714-1997 organisation code: weights of positions 1–8 for the check character.
@@ -79,31 +82,37 @@ def validate_uscc(value: str) -> str:
     """Return the normalised USCC or raise ``IdentifierError`` with the reason in Chinese."""
     number = _compact(value)
     if not number:
-        raise IdentifierError("统一社会信用代码不能为空。", "required")
+        raise IdentifierError(_("统一社会信用代码不能为空。"), "required")
     if len(number) != 18:
-        raise IdentifierError(f"统一社会信用代码长度应为 18 位，实际为 {len(number)} 位。", "length")
+        raise IdentifierError(_("统一社会信用代码长度应为 18 位，实际为 %(length)s 位。") % {"length": len(number)},
+                              "length")
     for position, char in enumerate(number, start=1):
         if char not in USCC_ALPHABET:
             raise IdentifierError(
-                f"统一社会信用代码第 {position} 位字符“{char}”不允许（不使用 I、O、Z、S、V 及其他符号）。", "character")
+                _("统一社会信用代码第 %(position)s 位字符“%(char)s”不允许（不使用 I、O、Z、S、V 及其他符号）。")
+                % {"position": position, "char": char}, "character")
     authority = REGISTRATION_AUTHORITIES.get(number[0])
     if authority is None:
-        raise IdentifierError(f"统一社会信用代码第 1 位“{number[0]}”不是有效的登记管理部门代码。", "authority")
+        raise IdentifierError(_("统一社会信用代码第 1 位“%(char)s”不是有效的登记管理部门代码。") % {"char": number[0]},
+                              "authority")
     if number[1] not in authority[1]:
         raise IdentifierError(
-            f"统一社会信用代码第 2 位“{number[1]}”不是登记管理部门“{authority[0]}”下有效的机构类别代码"
-            f"（应为 {'、'.join(authority[1])} 之一）。", "category")
+            _("统一社会信用代码第 2 位“%(char)s”不是登记管理部门“%(authority)s”下有效的机构类别代码"
+              "（应为 %(allowed)s 之一）。")
+            % {"char": number[1], "authority": authority[0],
+               "allowed": pgettext("list separator", "、").join(authority[1])}, "category")
     if not number[2:8].isdigit():
-        raise IdentifierError("统一社会信用代码第 3–8 位应为 6 位数字的登记管理机关行政区划码。", "region")
+        raise IdentifierError(_("统一社会信用代码第 3–8 位应为 6 位数字的登记管理机关行政区划码。"), "region")
     expected = stdnum_uscc.calc_check_digit(number[:17])
     if number[17] != expected:
-        raise IdentifierError(f"统一社会信用代码校验码不符：应为“{expected}”，实际为“{number[17]}”。", "checksum")
+        raise IdentifierError(_("统一社会信用代码校验码不符：应为“%(expected)s”，实际为“%(actual)s”。")
+                              % {"expected": expected, "actual": number[17]}, "checksum")
     if number[0].isdigit() and number[1].isdigit():
         # Cross-check with the library for the codes it covers; it must agree with us.
         try:
             stdnum_uscc.validate(number)
         except (InvalidFormat, InvalidLength, InvalidChecksum) as exc:  # pragma: no cover - agreement guard
-            raise IdentifierError(f"统一社会信用代码无效：{exc}", "invalid") from exc
+            raise IdentifierError(_("统一社会信用代码无效：%(error)s") % {"error": exc}, "invalid") from exc
     return number
 
 
@@ -118,13 +127,16 @@ def validate_org_code(value: str) -> str:
     """Return the organisation code as ``XXXXXXXX-C`` or raise ``IdentifierError``."""
     number = _compact(value)
     if len(number) != 9:
-        raise IdentifierError(f"组织机构代码长度应为 9 位（8 位本体代码加 1 位校验码），实际为 {len(number)} 位。", "length")
+        raise IdentifierError(_("组织机构代码长度应为 9 位（8 位本体代码加 1 位校验码），实际为 %(length)s 位。")
+                              % {"length": len(number)}, "length")
     for position, char in enumerate(number[:8], start=1):
         if char not in ORG_CODE_CHARS:
-            raise IdentifierError(f"组织机构代码第 {position} 位字符“{char}”不允许（只能是数字或大写字母）。", "character")
+            raise IdentifierError(_("组织机构代码第 %(position)s 位字符“%(char)s”不允许（只能是数字或大写字母）。")
+                                  % {"position": position, "char": char}, "character")
     expected = org_code_check_char(number[:8])
     if number[8] != expected:
-        raise IdentifierError(f"组织机构代码校验码不符：应为“{expected}”，实际为“{number[8]}”。", "checksum")
+        raise IdentifierError(_("组织机构代码校验码不符：应为“%(expected)s”，实际为“%(actual)s”。")
+                              % {"expected": expected, "actual": number[8]}, "checksum")
     return f"{number[:8]}-{number[8]}"
 
 
@@ -132,20 +144,21 @@ def validate_gtin(value: str) -> str:
     """Return the GTIN as 14 digits (GS1 storage form) or raise ``IdentifierError``."""
     number = re.sub(r"\s", "", value or "")
     if not number:
-        raise IdentifierError("GTIN 不能为空。", "required")
+        raise IdentifierError(_("GTIN 不能为空。"), "required")
     if not number.isdigit():
         bad = next(c for c in number if not c.isdigit())
-        raise IdentifierError(f"GTIN 只能由数字组成，含有不允许的字符“{bad}”。", "character")
+        raise IdentifierError(_("GTIN 只能由数字组成，含有不允许的字符“%(char)s”。") % {"char": bad}, "character")
     if len(number) not in (8, 12, 13, 14):
-        raise IdentifierError(f"GTIN 长度应为 8、12、13 或 14 位，实际为 {len(number)} 位。", "length")
+        raise IdentifierError(_("GTIN 长度应为 8、12、13 或 14 位，实际为 %(length)s 位。") % {"length": len(number)},
+                              "length")
     try:
         gtin = Gtin.parse(number)
     except biip.ParseError as exc:
         match = re.search(r"Expected (\d), got (\d)", str(exc))
         if match:
-            raise IdentifierError(f"GTIN 校验位不符：应为“{match.group(1)}”，实际为“{match.group(2)}”。",
-                                  "checksum") from exc
-        raise IdentifierError(f"GTIN 无效：{exc}", "invalid") from exc
+            raise IdentifierError(_("GTIN 校验位不符：应为“%(expected)s”，实际为“%(actual)s”。")
+                                  % {"expected": match.group(1), "actual": match.group(2)}, "checksum") from exc
+        raise IdentifierError(_("GTIN 无效：%(error)s") % {"error": exc}, "invalid") from exc
     return gtin.as_gtin_14()
 
 
@@ -176,17 +189,19 @@ def check_identifier(value: str) -> IdentifierCheck:
     """Recognise and check one identifier; what ``qualitygov check-id`` prints."""
     raw = (value or "").strip()
     if not raw:
-        return IdentifierCheck("unknown", False, None, "输入为空。")
+        return IdentifierCheck("unknown", False, None, _("输入为空。"))
     if re.match(r"^https?://", raw, re.IGNORECASE):
         result = biip.parse(raw)
         link = result.gs1_digital_link_uri
         if link is None:
             return IdentifierCheck("gs1_digital_link", False, None,
-                                   f"不是有效的 GS1 数字链接 URI：{result.gs1_digital_link_uri_error}")
+                                   _("不是有效的 GS1 数字链接 URI：%(error)s")
+                                   % {"error": result.gs1_digital_link_uri_error})
         errors = [es.gtin_error or es.sscc_error or es.gln_error for es in link.element_strings]
         errors = [e for e in errors if e]
         if errors:
-            return IdentifierCheck("gs1_digital_link", False, None, f"GS1 数字链接中的标识无效：{errors[0]}")
+            return IdentifierCheck("gs1_digital_link", False, None,
+                                   _("GS1 数字链接中的标识无效：%(error)s") % {"error": errors[0]})
         return IdentifierCheck("gs1_digital_link", True, link.as_canonical_uri(), None, _gs1_details(result))
     compact = _compact(raw)
     # Scanned element strings start with an AI such as 00, 01 or 02 and run past 18 characters.
@@ -217,8 +232,8 @@ def check_identifier(value: str) -> IdentifierCheck:
     if len(compact) == 9:
         return _check(lambda: validate_org_code(compact), "org_code")
     return IdentifierCheck("unknown", False, None,
-                           f"无法识别的标识（长度 {len(compact)}）：应为统一社会信用代码（18 位）、组织机构代码（9 位）、"
-                           "GTIN（8/12/13/14 位）、GS1 元素串或 GS1 数字链接 URI。")
+                           _("无法识别的标识（长度 %(length)s）：应为统一社会信用代码（18 位）、组织机构代码（9 位）、"
+                             "GTIN（8/12/13/14 位）、GS1 元素串或 GS1 数字链接 URI。") % {"length": len(compact)})
 
 
 def _check(func, kind: str) -> IdentifierCheck:
@@ -235,11 +250,12 @@ def _check_element_string(raw: str) -> IdentifierCheck:
     try:
         message = GS1Message.parse_hri(raw) if raw.startswith("(") else GS1Message.parse(raw)
     except biip.ParseError as exc:
-        return IdentifierCheck("gs1_element_string", False, None, f"不是有效的 GS1 元素串：{exc}")
+        return IdentifierCheck("gs1_element_string", False, None, _("不是有效的 GS1 元素串：%(error)s") % {"error": exc})
     errors = [es.gtin_error or es.sscc_error or es.gln_error for es in message.element_strings]
     errors = [e for e in errors if e]
     if errors:
-        return IdentifierCheck("gs1_element_string", False, None, f"GS1 元素串中的标识无效：{errors[0]}")
+        return IdentifierCheck("gs1_element_string", False, None,
+                                _("GS1 元素串中的标识无效：%(error)s") % {"error": errors[0]})
     details = {"elements": [
         {"ai": es.ai.ai, "title": es.ai.data_title, "value": es.value,
          "date": es.date.isoformat() if es.date else None}

@@ -10,6 +10,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from qualitygov.core.identifiers import IdentifierError, validate_gtin, validate_uscc
 from qualitygov.core.models import BaseModel, Industry, ProductCategory, Region, RestrictedQuerySet
@@ -67,7 +68,8 @@ class MarketEntity(BaseModel):
 
     class Meta:
         ordering = ["name", "id"]
-        verbose_name = _("市场主体")
+        # Chinese has one word for singular and plural; the context lets English tell them apart.
+        verbose_name = pgettext_lazy("model name", "市场主体")
         verbose_name_plural = _("市场主体")
         indexes = [models.Index(fields=["region", "status"], name="entity_region_status_idx")]
         constraints = [
@@ -92,11 +94,11 @@ class QualityPerson(BaseModel):
 
     class Position(models.TextChoices):
         CHIEF_QUALITY_OFFICER = "cqo", _("首席质量官")
-        QUALITY_DIRECTOR = "quality_director", _("质量负责人")
+        QUALITY_DIRECTOR = "quality_director", pgettext_lazy("position", "质量负责人")
         QUALITY_MANAGER = "quality_manager", _("质量管理人员")
         SAFETY_OFFICER = "safety_officer", _("质量安全员")
 
-    entity = models.ForeignKey(MarketEntity, verbose_name=_("市场主体"), on_delete=models.CASCADE,
+    entity = models.ForeignKey(MarketEntity, verbose_name=pgettext_lazy("field", "市场主体"), on_delete=models.CASCADE,
                                related_name="quality_persons")
     name = models.CharField(_("姓名"), max_length=64)
     position = models.CharField(_("职务"), max_length=32, choices=Position.choices)
@@ -112,7 +114,7 @@ class QualityPerson(BaseModel):
 
     class Meta:
         ordering = ["entity", "position", "name"]
-        verbose_name = _("质量负责人")
+        verbose_name = pgettext_lazy("model name", "质量负责人")
         verbose_name_plural = _("质量负责人")
         constraints = [
             models.UniqueConstraint(fields=["entity"], condition=models.Q(position="cqo"), name="one_cqo_per_entity",
@@ -148,7 +150,7 @@ class Product(BaseModel):
 
     class Meta:
         ordering = ["name", "id"]
-        verbose_name = _("产品")
+        verbose_name = pgettext_lazy("model name", "产品")
         verbose_name_plural = _("产品")
 
     def __str__(self) -> str:
@@ -215,7 +217,7 @@ class Licence(BaseModel):
 
     class Meta:
         ordering = ["valid_until", "id"]
-        verbose_name = _("许可证与认证证书")
+        verbose_name = pgettext_lazy("model name", "许可证与认证证书")
         verbose_name_plural = _("许可证与认证证书")
         constraints = [
             models.UniqueConstraint(fields=["kind", "number"], name="licence_kind_number_unique",
@@ -241,12 +243,12 @@ class EntityMembership(models.Model):
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, verbose_name=_("用户"), on_delete=models.CASCADE,
                                 related_name="entity_membership")
-    entity = models.ForeignKey(MarketEntity, verbose_name=_("市场主体"), on_delete=models.CASCADE,
+    entity = models.ForeignKey(MarketEntity, verbose_name=pgettext_lazy("field", "市场主体"), on_delete=models.CASCADE,
                                related_name="memberships")
 
     class Meta:
         ordering = ["entity", "user"]
-        verbose_name = _("企业账号")
+        verbose_name = pgettext_lazy("model name", "企业账号")
         verbose_name_plural = _("企业账号")
 
     def __str__(self) -> str:
