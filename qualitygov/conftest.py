@@ -31,6 +31,16 @@ def django_db_setup(django_db_setup, django_db_blocker):
         load_reference_data()
 
 
+@pytest.fixture(autouse=True)
+def _chinese_after_each_test():
+    """The test client runs in the test's thread: a test that switches to English must not leave
+    English active for the tests after it."""
+    yield
+    from django.utils import translation
+
+    translation.activate("zh-hans")
+
+
 @pytest.fixture
 def users(db):
     """One user per role; officers in 长春 (city 220100) and 南关区 (county 220102)."""

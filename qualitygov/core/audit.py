@@ -136,7 +136,13 @@ def record(action: str, instance: models.Model | None = None, *, before=None, af
     content_type = ContentType.objects.get_for_model(target_model) if target_model is not None else None
     if instance is not None:
         object_id = object_id or str(instance.pk)
-        object_repr = object_repr or str(instance)[:255]
+        if not object_repr:
+            # The log is read by everyone: name the object in the platform's language, not the editor's.
+            from django.conf import settings
+            from django.utils import translation
+
+            with translation.override(settings.LANGUAGE_CODE):
+                object_repr = str(instance)[:255]
         if not region and hasattr(instance, "region_code_for_audit"):
             region = instance.region_code_for_audit()
     entry = AuditLog(

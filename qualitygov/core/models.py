@@ -16,6 +16,14 @@ from django.utils.translation import pgettext_lazy
 from qualitygov.core.roles import DEFAULT_ROLE_ACTIONS, VIEW, Role, actions_for
 
 
+def localized_name(name: str, name_en: str) -> str:
+    """The English name on English pages where the reference data has one, else the Chinese name."""
+    from django.utils.translation import get_language
+
+    language = get_language() or ""
+    return name_en if language.startswith("en") and name_en else name
+
+
 def region_prefix(code: str) -> str:
     """Code prefix that every region inside ``code`` shares (GB/T 2260 is hierarchical).
 
@@ -124,7 +132,7 @@ class Region(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.name
+        return localized_name(self.name, self.name_en)
 
     @property
     def prefix(self) -> str:
@@ -135,7 +143,7 @@ class Region(models.Model):
         """Name with its parents, for example 吉林省 长春市 南关区."""
         names, node = [], self
         while node is not None:
-            names.append(node.name)
+            names.append(str(node))
             node = node.parent
         return " ".join(reversed(names))
 
@@ -168,7 +176,7 @@ class Industry(models.Model):
         verbose_name_plural = _("国民经济行业")
 
     def __str__(self) -> str:
-        return f"{self.code} {self.name}"
+        return f"{self.code} {localized_name(self.name, self.name_en)}"
 
     @classmethod
     def apply_scope(cls, queryset, user):
@@ -195,7 +203,7 @@ class ProductCategory(models.Model):
         verbose_name_plural = pgettext_lazy("model name plural", "产品类别")
 
     def __str__(self) -> str:
-        return f"{self.code} {self.name}"
+        return f"{self.code} {localized_name(self.name, self.name_en)}"
 
     @classmethod
     def apply_scope(cls, queryset, user):
