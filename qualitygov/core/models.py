@@ -312,8 +312,10 @@ class AuditLog(models.Model):
     objects = AuditQuerySet.as_manager()
     scope_region_field = "region"
     scope_entity_field = None
-    # Officers read the history of their region; nobody edits it.
-    role_actions = {role: {VIEW} for role in DEFAULT_ROLE_ACTIONS if role not in (Role.ENTERPRISE,)}
+    # Officers read the history of their region; nobody edits it. Enterprise users never read the
+    # log (it holds other companies' changes and officers' addresses); they see their own records'
+    # history on those records' pages.
+    role_actions = {role: ({VIEW} if role != Role.ENTERPRISE else set()) for role in DEFAULT_ROLE_ACTIONS}
 
     class Meta:
         ordering = ["-time", "-id"]
@@ -326,6 +328,8 @@ class AuditLog(models.Model):
 
     @classmethod
     def apply_scope(cls, queryset, user):
+        if user.role == Role.ENTERPRISE:
+            return queryset.none()
         prefix = user.region_prefix
         if prefix is None:
             return queryset

@@ -91,6 +91,8 @@ class ObjectListView(ScopedViewMixin, View):
     title = None
 
     def get(self, request, *args, **kwargs):
+        if not self.allowed(VIEW):
+            raise PermissionDenied(_("您没有查看此类记录的权限。"))
         queryset = self.restricted(VIEW)
         filterset = self.filterset_class(request.GET or None, queryset=queryset, request=request)
         if filterset.is_bound and not filterset.is_valid():

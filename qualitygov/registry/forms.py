@@ -23,7 +23,7 @@ class ScopedModelForm(forms.ModelForm):
             if isinstance(widget, forms.CheckboxInput):
                 css = "form-check-input"
             widget.attrs.setdefault("class", css)
-        if "region" in self.fields and user is not None:
+        if "region" in self.fields and user is not None and user.role != Role.ENTERPRISE:
             regions = Region.objects.filter(level=Region.Level.COUNTY)
             if user.region_prefix:
                 regions = regions.filter(code__startswith=user.region_prefix)
@@ -61,7 +61,7 @@ class MarketEntityForm(ScopedModelForm):
         if self.user is not None and self.user.role == Role.ENTERPRISE:
             # An enterprise keeps its contact details current; its registered facts come from registration.
             for name in list(self.fields):
-                if name not in ("phone", "address"):
+                if name not in MarketEntity.enterprise_editable_fields:
                     self.fields[name].disabled = True
 
     def clean_uscc(self):

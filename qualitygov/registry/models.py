@@ -63,8 +63,10 @@ class MarketEntity(BaseModel):
     objects = RestrictedQuerySet.as_manager()
     scope_region_field = "region__code"
     scope_entity_field = "pk"
-    # An enterprise user reads its own entity's file and keeps its contact details current.
+    # An enterprise user reads its own entity's file and keeps its contact details current; its
+    # registered facts (name, USCC, region, status…) come from registration and stay with officers.
     role_actions = {Role.ENTERPRISE: {VIEW, CHANGE, EXPORT}}
+    enterprise_editable_fields = ("phone", "address")
 
     class Meta:
         ordering = ["name", "id"]
