@@ -14,8 +14,14 @@ from qualitygov.core.api import RestrictedReadOnlyViewSet
 from qualitygov.core.filtersets import AuditLogFilterSet
 from qualitygov.core.identifiers import check_identifier
 from qualitygov.core.models import AuditLog, Industry, ProductCategory, Region
-from qualitygov.core.serializers import (AuditLogSerializer, IdentifierCheckSerializer, IndustrySerializer,
-                                         MeSerializer, ProductCategorySerializer, RegionSerializer)
+from qualitygov.core.serializers import (
+    AuditLogSerializer,
+    IdentifierCheckSerializer,
+    IndustrySerializer,
+    MeSerializer,
+    ProductCategorySerializer,
+    RegionSerializer,
+)
 
 
 class RegionViewSet(viewsets.ReadOnlyModelViewSet):

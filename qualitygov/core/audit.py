@@ -36,12 +36,13 @@ class Actor:
         return user if getattr(user, "is_authenticated", False) else None
 
 
-_actor: contextvars.ContextVar[Actor] = contextvars.ContextVar("qualitygov_actor", default=Actor())
+_actor: contextvars.ContextVar[Actor | None] = contextvars.ContextVar("qualitygov_actor", default=None)
 _enabled: contextvars.ContextVar[bool] = contextvars.ContextVar("qualitygov_audit_enabled", default=True)
 
 
 def current_actor() -> Actor:
-    return _actor.get()
+    """Who is acting now; outside any request or ``acting_as`` block, the system."""
+    return _actor.get() or Actor()
 
 
 @contextlib.contextmanager

@@ -326,6 +326,17 @@ class AuditLog(models.Model):
     def __str__(self) -> str:
         return f"{self.time:%Y-%m-%d %H:%M:%S} {self.username} {self.get_action_display()} {self.object_repr}"
 
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionError("审计日志只能追加，不能修改。")
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("core:auditlog_detail", args=[self.pk])
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("审计日志只能追加，不能删除。")
+
     @classmethod
     def apply_scope(cls, queryset, user):
         if user.role == Role.ENTERPRISE:
@@ -334,14 +345,3 @@ class AuditLog(models.Model):
         if prefix is None:
             return queryset
         return queryset.filter(region__startswith=prefix)
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise PermissionError("审计日志只能追加，不能修改。")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise PermissionError("审计日志只能追加，不能删除。")
-
-    def get_absolute_url(self):
-        return reverse("core:auditlog_detail", args=[self.pk])

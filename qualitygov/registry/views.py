@@ -6,8 +6,13 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from qualitygov.core.views import (ObjectDeleteView, ObjectDetailView, ObjectEditView, ObjectHistoryView,
-                                   ObjectListView)
+from qualitygov.core.views import (
+    ObjectDeleteView,
+    ObjectDetailView,
+    ObjectEditView,
+    ObjectHistoryView,
+    ObjectListView,
+)
 from qualitygov.registry import filtersets, forms, tables
 from qualitygov.registry.models import Licence, MarketEntity, Product, QualityPerson
 

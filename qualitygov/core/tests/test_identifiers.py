@@ -9,8 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from qualitygov.core.identifiers import (IdentifierError, check_identifier, org_code_check_char, validate_gtin,
-                                         validate_org_code, validate_uscc)
+from qualitygov.core.identifiers import (
+    IdentifierError,
+    check_identifier,
+    org_code_check_char,
+    validate_gtin,
+    validate_org_code,
+    validate_uscc,
+)
 
 REFERENCE = Path(__file__).resolve().parents[3].parent / "shared" / "reference" / "gs1" / "gs1_test_vectors.json"
 
