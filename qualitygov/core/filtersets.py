@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from qualitygov.core.models import AuditLog, Region, region_prefix
+from qualitygov.core.models import AuditLog, Region, region_prefix, region_q
 
 
 class BaseFilterSet(django_filters.FilterSet):
@@ -26,7 +26,7 @@ class BaseFilterSet(django_filters.FilterSet):
         for name, filter_ in self.filters.items():
             if isinstance(filter_, RegionPrefixFilter) and prefix:
                 # Offer only the regions inside the user's own jurisdiction.
-                self.form.fields[name].queryset = Region.objects.filter(code__startswith=prefix)
+                self.form.fields[name].queryset = Region.objects.filter(region_q("code", prefix))
         _style_filter_form(self.form)
 
     def search(self, queryset, name, value):
@@ -53,7 +53,7 @@ class RegionPrefixFilter(django_filters.ModelChoiceFilter):
     def _filter(self, queryset, name, value):
         if not value:
             return queryset
-        return queryset.filter(**{f"{self.region_field}__startswith": region_prefix(value.code)})
+        return queryset.filter(region_q(self.region_field, region_prefix(value.code)))
 
 
 class AuditLogFilterSet(BaseFilterSet):

@@ -36,6 +36,21 @@ def region_prefix(code: str) -> str:
     return code
 
 
+def region_q(field: str, prefix: str) -> models.Q:
+    """Rows whose region code at ``field`` starts with ``prefix``, as an index-friendly range.
+
+    ``LIKE 'prefix%'`` cannot use a plain B-tree index on PostgreSQL under a non-C collation, nor
+    on SQLite, so a prefix of the all-digit GB/T 2260 codes becomes ``prefix <= code < next``
+    (``2201`` → ``['2201', '2202')``); a full six-digit code is an equality.
+    """
+    if len(prefix) >= 6:
+        return models.Q(**{field: prefix})
+    if not prefix.isdigit():
+        return models.Q(pk__in=[])  # no region: matches nothing
+    upper = str(int(prefix) + 1).zfill(len(prefix))
+    return models.Q(**{f"{field}__gte": prefix, f"{field}__lt": upper})
+
+
 class RestrictedQuerySet(models.QuerySet):
     """QuerySet with the one scoping method every page, export and API endpoint goes through."""
 
@@ -85,7 +100,7 @@ class BaseModel(models.Model):
         prefix = user.region_prefix
         if prefix is None:
             return queryset
-        return queryset.filter(**{f"{cls.scope_region_field}__startswith": prefix})
+        return queryset.filter(region_q(cls.scope_region_field, prefix))
 
     def region_code_for_audit(self) -> str:
         """Region code the audit entry is filed under, so region officers see their own history."""
@@ -344,4 +359,4 @@ class AuditLog(models.Model):
         prefix = user.region_prefix
         if prefix is None:
             return queryset
-        return queryset.filter(region__startswith=prefix)
+        return queryset.filter(region_q("region", prefix))

@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from qualitygov.core.identifiers import IdentifierError, validate_gtin, validate_uscc
-from qualitygov.core.models import Industry, ProductCategory, Region
+from qualitygov.core.models import Industry, ProductCategory, Region, region_q
 from qualitygov.core.roles import Role
 from qualitygov.registry.models import Licence, MarketEntity, Product, QualityPerson
 
@@ -26,7 +26,7 @@ class ScopedModelForm(forms.ModelForm):
         if "region" in self.fields and user is not None and user.role != Role.ENTERPRISE:
             regions = Region.objects.filter(level=Region.Level.COUNTY)
             if user.region_prefix:
-                regions = regions.filter(code__startswith=user.region_prefix)
+                regions = regions.filter(region_q("code", user.region_prefix))
             self.fields["region"].queryset = regions
         for name in ("entity", "producer"):
             if name in self.fields and user is not None:
