@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers
+from rest_framework.decorators import action
+from rest_framework.parsers import MultiPartParser
 
 from qualitygov.core.api import RestrictedModelViewSet
 from qualitygov.core.identifiers import IdentifierError, validate_gtin, validate_uscc
 from qualitygov.core.models import Industry, ProductCategory, Region
+from qualitygov.core.roles import Role
 from qualitygov.registry import filtersets
+from qualitygov.registry.import_api import import_response, import_schema
 from qualitygov.registry.models import Licence, MarketEntity, Product, QualityPerson
-
-
-def _entity_field(label: str):
-    return serializers.SlugRelatedField(slug_field="uscc", queryset=MarketEntity.objects.all(), label=label,
-                                        error_messages={"does_not_exist": "未找到统一社会信用代码为 {value} 的市场主体。"})
 
 
 class ScopedEntityField(serializers.SlugRelatedField):
@@ -26,10 +26,10 @@ class ScopedEntityField(serializers.SlugRelatedField):
 
 
 class MarketEntitySerializer(serializers.ModelSerializer):
-    region = serializers.SlugRelatedField(slug_field="code", queryset=Region.objects.all(), label="区划代码")
+    region = serializers.SlugRelatedField(slug_field="code", queryset=Region.objects.all(), label=_("区划代码"))
     region_name = serializers.CharField(source="region.name", read_only=True)
     industry = serializers.SlugRelatedField(slug_field="code", queryset=Industry.objects.filter(level="division"),
-                                            label="行业代码")
+                                            label=_("行业代码"))
     industry_name = serializers.CharField(source="industry.name", read_only=True)
     url = serializers.HyperlinkedIdentityField(view_name="api:marketentity-detail")
 
@@ -46,9 +46,24 @@ class MarketEntitySerializer(serializers.ModelSerializer):
         except IdentifierError as exc:
             raise serializers.ValidationError(exc.reason, code=exc.code) from exc
 
+    def validate(self, attrs):
+        """Enterprise users may change only their contact details, as on the page."""
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        if getattr(user, "role", None) == Role.ENTERPRISE:
+            allowed = set(MarketEntity.enterprise_editable_fields)
+            refused = {}
+            for name, value in attrs.items():
+                current = getattr(self.instance, name, None) if self.instance is not None else None
+                if name not in allowed and value != current:
+                    refused[name] = [_("企业用户只能修改联系电话和住所；登记事项由登记机关变更。")]
+            if refused:
+                raise serializers.ValidationError(refused)
+        return attrs
+
 
 class QualityPersonSerializer(serializers.ModelSerializer):
-    entity = ScopedEntityField(slug_field="uscc", label="市场主体统一社会信用代码")
+    entity = ScopedEntityField(slug_field="uscc", label=_("市场主体统一社会信用代码"))
 
     class Meta:
         model = QualityPerson
@@ -58,9 +73,9 @@ class QualityPersonSerializer(serializers.ModelSerializer):
 
 
 class ProductSerializer(serializers.ModelSerializer):
-    producer = ScopedEntityField(slug_field="uscc", label="生产者统一社会信用代码")
+    producer = ScopedEntityField(slug_field="uscc", label=_("生产者统一社会信用代码"))
     category = serializers.SlugRelatedField(slug_field="code", queryset=ProductCategory.objects.all(),
-                                            label="产品类别代码")
+                                            label=_("产品类别代码"))
 
     class Meta:
         model = Product
@@ -77,7 +92,7 @@ class ProductSerializer(serializers.ModelSerializer):
 
 
 class LicenceSerializer(serializers.ModelSerializer):
-    entity = ScopedEntityField(slug_field="uscc", label="持证主体统一社会信用代码")
+    entity = ScopedEntityField(slug_field="uscc", label=_("持证主体统一社会信用代码"))
     days_left = serializers.IntegerField(read_only=True)
 
     class Meta:
@@ -90,16 +105,22 @@ class LicenceSerializer(serializers.ModelSerializer):
         issued = attrs.get("issued_on", getattr(self.instance, "issued_on", None))
         until = attrs.get("valid_until", getattr(self.instance, "valid_until", None))
         if issued and until and until < issued:
-            raise serializers.ValidationError({"valid_until": "有效期截止日不能早于发证日期。"})
+            raise serializers.ValidationError({"valid_until": _("有效期截止日不能早于发证日期。")})
         return attrs
 
 
-@extend_schema_view(list=extend_schema(summary="市场主体列表"), retrieve=extend_schema(summary="市场主体详情"))
+@extend_schema_view(list=extend_schema(summary=_("市场主体列表")), retrieve=extend_schema(summary=_("市场主体详情")))
 class MarketEntityViewSet(RestrictedModelViewSet):
     queryset = MarketEntity.objects.select_related("region", "industry")
     serializer_class = MarketEntitySerializer
     filterset_class = filtersets.MarketEntityFilterSet
     ordering_fields = ["name", "uscc", "registration_date", "region", "updated"]
+
+    @import_schema("entities")
+    @action(detail=False, methods=["post"], parser_classes=[MultiPartParser], url_path="import", url_name="import")
+    def bulk_import(self, request):
+        """Import market entities from a CSV or XLSX file (all-or-nothing, idempotent on the natural key)."""
+        return import_response(request, "entities")
 
 
 class QualityPersonViewSet(RestrictedModelViewSet):
@@ -115,9 +136,21 @@ class ProductViewSet(RestrictedModelViewSet):
     filterset_class = filtersets.ProductFilterSet
     ordering_fields = ["name", "gtin", "updated"]
 
+    @import_schema("products")
+    @action(detail=False, methods=["post"], parser_classes=[MultiPartParser], url_path="import", url_name="import")
+    def bulk_import(self, request):
+        """Import products from a CSV or XLSX file (all-or-nothing, idempotent on the natural key)."""
+        return import_response(request, "products")
+
 
 class LicenceViewSet(RestrictedModelViewSet):
     queryset = Licence.objects.select_related("entity")
     serializer_class = LicenceSerializer
     filterset_class = filtersets.LicenceFilterSet
     ordering_fields = ["valid_until", "issued_on", "number"]
+
+    @import_schema("licences")
+    @action(detail=False, methods=["post"], parser_classes=[MultiPartParser], url_path="import", url_name="import")
+    def bulk_import(self, request):
+        """Import licences and certificates from a CSV or XLSX file (all-or-nothing, idempotent)."""
+        return import_response(request, "licences")

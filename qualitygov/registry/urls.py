@@ -1,6 +1,6 @@
 from django.urls import path
 
-from qualitygov.registry import views
+from qualitygov.registry import import_views, views
 
 app_name = "registry"
 
@@ -17,6 +17,11 @@ def crud(prefix: str, name: str, list_view, detail, edit, delete, history):
 
 
 urlpatterns = [
+    # Bulk import pages and their templates (before the CRUD patterns, which they extend).
+    path("entities/import/", import_views.EntityImportView.as_view(), name="marketentity_import"),
+    path("products/import/", import_views.ProductImportView.as_view(), name="product_import"),
+    path("licences/import/", import_views.LicenceImportView.as_view(), name="licence_import"),
+    path("import/template/<str:kind>.<str:fmt>", import_views.ImportTemplateView.as_view(), name="import_template"),
     path("licences/expiring/", views.ExpiringLicenceListView.as_view(), name="licence_expiring"),
     *crud("entities", "marketentity", views.EntityListView, views.EntityDetailView, views.EntityEditView,
           views.EntityDeleteView, views.EntityHistoryView),
