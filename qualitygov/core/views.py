@@ -308,3 +308,22 @@ def server_error(request):
 
 __all__ = ["ObjectListView", "ObjectDetailView", "ObjectEditView", "ObjectDeleteView", "ObjectHistoryView",
            "HomeView", "Http404"]
+
+
+def object_urls(prefix: str, name: str, queryset, *, filterset_class, table_class, form_class, export_columns,
+                list_view=ObjectListView, detail_view=ObjectDetailView) -> list:
+    """The six standard pages of one model — list, add, detail, edit, delete, history — declared
+    from its queryset, filter set, table, form and export columns; names are ``<name>_<page>``."""
+    from django.urls import path
+
+    edit = ObjectEditView.as_view(queryset=queryset, form_class=form_class)
+    return [
+        path(f"{prefix}/", list_view.as_view(queryset=queryset, filterset_class=filterset_class,
+                                             table_class=table_class, export_columns=export_columns),
+             name=f"{name}_list"),
+        path(f"{prefix}/add/", edit, name=f"{name}_add"),
+        path(f"{prefix}/<int:pk>/", detail_view.as_view(queryset=queryset), name=f"{name}_detail"),
+        path(f"{prefix}/<int:pk>/edit/", edit, name=f"{name}_edit"),
+        path(f"{prefix}/<int:pk>/delete/", ObjectDeleteView.as_view(queryset=queryset), name=f"{name}_delete"),
+        path(f"{prefix}/<int:pk>/history/", ObjectHistoryView.as_view(queryset=queryset), name=f"{name}_history"),
+    ]

@@ -1,19 +1,9 @@
 from django.urls import path
 
-from qualitygov.registry import import_views, views
+from qualitygov.core.views import object_urls
+from qualitygov.registry import filtersets, forms, import_views, tables, views
 
 app_name = "registry"
-
-
-def crud(prefix: str, name: str, list_view, detail, edit, delete, history):
-    return [
-        path(f"{prefix}/", list_view.as_view(), name=f"{name}_list"),
-        path(f"{prefix}/add/", edit.as_view(), name=f"{name}_add"),
-        path(f"{prefix}/<int:pk>/", detail.as_view(), name=f"{name}_detail"),
-        path(f"{prefix}/<int:pk>/edit/", edit.as_view(), name=f"{name}_edit"),
-        path(f"{prefix}/<int:pk>/delete/", delete.as_view(), name=f"{name}_delete"),
-        path(f"{prefix}/<int:pk>/history/", history.as_view(), name=f"{name}_history"),
-    ]
 
 
 urlpatterns = [
@@ -23,12 +13,14 @@ urlpatterns = [
     path("licences/import/", import_views.LicenceImportView.as_view(), name="licence_import"),
     path("import/template/<str:kind>.<str:fmt>", import_views.ImportTemplateView.as_view(), name="import_template"),
     path("licences/expiring/", views.ExpiringLicenceListView.as_view(), name="licence_expiring"),
-    *crud("entities", "marketentity", views.EntityListView, views.EntityDetailView, views.EntityEditView,
-          views.EntityDeleteView, views.EntityHistoryView),
-    *crud("quality-persons", "qualityperson", views.QualityPersonListView, views.QualityPersonDetailView,
-          views.QualityPersonEditView, views.QualityPersonDeleteView, views.QualityPersonHistoryView),
-    *crud("products", "product", views.ProductListView, views.ProductDetailView, views.ProductEditView,
-          views.ProductDeleteView, views.ProductHistoryView),
-    *crud("licences", "licence", views.LicenceListView, views.LicenceDetailView, views.LicenceEditView,
-          views.LicenceDeleteView, views.LicenceHistoryView),
+    *object_urls("entities", "marketentity", views.ENTITY_QS, filterset_class=filtersets.MarketEntityFilterSet,
+                 table_class=tables.MarketEntityTable, form_class=forms.MarketEntityForm,
+                 export_columns=views.ENTITY_EXPORT, detail_view=views.EntityDetailView),
+    *object_urls("quality-persons", "qualityperson", views.PERSON_QS,
+                 filterset_class=filtersets.QualityPersonFilterSet, table_class=tables.QualityPersonTable,
+                 form_class=forms.QualityPersonForm, export_columns=views.PERSON_EXPORT),
+    *object_urls("products", "product", views.PRODUCT_QS, filterset_class=filtersets.ProductFilterSet,
+                 table_class=tables.ProductTable, form_class=forms.ProductForm, export_columns=views.PRODUCT_EXPORT),
+    *object_urls("licences", "licence", views.LICENCE_QS, filterset_class=filtersets.LicenceFilterSet,
+                 table_class=tables.LicenceTable, form_class=forms.LicenceForm, export_columns=views.LICENCE_EXPORT),
 ]

@@ -6,14 +6,8 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from qualitygov.core.views import (
-    ObjectDeleteView,
-    ObjectDetailView,
-    ObjectEditView,
-    ObjectHistoryView,
-    ObjectListView,
-)
-from qualitygov.registry import filtersets, forms, tables
+from qualitygov.core.views import ObjectDetailView, ObjectListView
+from qualitygov.registry import filtersets, tables
 from qualitygov.registry.models import Licence, MarketEntity, Product, QualityPerson
 
 ENTITY_QS = MarketEntity.objects.select_related("region", "region__parent", "industry")
@@ -37,14 +31,9 @@ LICENCE_EXPORT = [("kind", _("证书类型")), ("number", _("证书编号")), ("
                   ("issued_on", _("发证日期")), ("valid_until", _("有效期至")), ("status", _("证书状态"))]
 
 
-class EntityListView(ObjectListView):
-    queryset = ENTITY_QS
-    filterset_class = filtersets.MarketEntityFilterSet
-    table_class = tables.MarketEntityTable
-    export_columns = ENTITY_EXPORT
-
-
 class EntityDetailView(ObjectDetailView):
+    """An entity's file: its quality persons, products and licences beside its registered facts."""
+
     queryset = ENTITY_QS
 
     def get_extra_context(self, obj):
@@ -57,77 +46,13 @@ class EntityDetailView(ObjectDetailView):
         }
 
 
-class EntityEditView(ObjectEditView):
-    queryset = ENTITY_QS
-    form_class = forms.MarketEntityForm
+class ExpiringLicenceListView(ObjectListView):
+    """Valid licences that expire within N days (``?expiring_within=``, default from settings)."""
 
-
-class EntityDeleteView(ObjectDeleteView):
-    queryset = ENTITY_QS
-
-
-class EntityHistoryView(ObjectHistoryView):
-    queryset = ENTITY_QS
-
-
-class QualityPersonListView(ObjectListView):
-    queryset = PERSON_QS
-    filterset_class = filtersets.QualityPersonFilterSet
-    table_class = tables.QualityPersonTable
-    export_columns = PERSON_EXPORT
-
-
-class QualityPersonDetailView(ObjectDetailView):
-    queryset = PERSON_QS
-
-
-class QualityPersonEditView(ObjectEditView):
-    queryset = PERSON_QS
-    form_class = forms.QualityPersonForm
-
-
-class QualityPersonDeleteView(ObjectDeleteView):
-    queryset = PERSON_QS
-
-
-class QualityPersonHistoryView(ObjectHistoryView):
-    queryset = PERSON_QS
-
-
-class ProductListView(ObjectListView):
-    queryset = PRODUCT_QS
-    filterset_class = filtersets.ProductFilterSet
-    table_class = tables.ProductTable
-    export_columns = PRODUCT_EXPORT
-
-
-class ProductDetailView(ObjectDetailView):
-    queryset = PRODUCT_QS
-
-
-class ProductEditView(ObjectEditView):
-    queryset = PRODUCT_QS
-    form_class = forms.ProductForm
-
-
-class ProductDeleteView(ObjectDeleteView):
-    queryset = PRODUCT_QS
-
-
-class ProductHistoryView(ObjectHistoryView):
-    queryset = PRODUCT_QS
-
-
-class LicenceListView(ObjectListView):
     queryset = LICENCE_QS
     filterset_class = filtersets.LicenceFilterSet
     table_class = tables.LicenceTable
     export_columns = LICENCE_EXPORT
-
-
-class ExpiringLicenceListView(LicenceListView):
-    """Valid licences that expire within N days (``?expiring_within=``, default from settings)."""
-
     title = _("即将到期的许可证与证书")
 
     def get(self, request, *args, **kwargs):
@@ -136,20 +61,3 @@ class ExpiringLicenceListView(LicenceListView):
             query["expiring_within"] = str(settings.LICENCE_EXPIRY_WARNING_DAYS)
             request.GET = query
         return super().get(request, *args, **kwargs)
-
-
-class LicenceDetailView(ObjectDetailView):
-    queryset = LICENCE_QS
-
-
-class LicenceEditView(ObjectEditView):
-    queryset = LICENCE_QS
-    form_class = forms.LicenceForm
-
-
-class LicenceDeleteView(ObjectDeleteView):
-    queryset = LICENCE_QS
-
-
-class LicenceHistoryView(ObjectHistoryView):
-    queryset = LICENCE_QS
