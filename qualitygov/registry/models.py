@@ -161,6 +161,13 @@ class Product(BaseModel):
     def get_absolute_url(self):
         return reverse("registry:product_detail", args=[self.pk])
 
+    @property
+    def gtin_display(self) -> str:
+        """The GTIN as printed under the barcode: 13 digits for an EAN-13, else the stored 14."""
+        if not self.gtin:
+            return ""
+        return self.gtin[1:] if self.gtin.startswith("0") else self.gtin
+
     def clean(self):
         super().clean()
         if self.gtin:

@@ -38,6 +38,9 @@ class ProductTable(BaseTable):
         model = Product
         fields = ("name", "brand", "model", "gtin", "category", "producer", "is_key")
 
+    def render_gtin(self, record):
+        return record.gtin_display
+
 
 class LicenceTable(BaseTable):
     number = tables.Column(linkify=True)

@@ -151,3 +151,13 @@ def test_api_rejects_bad_uscc_with_field_details(registry, client, users):
     error = response.json()["error"]
     assert error["code"] == "invalid" and error["status"] == 400
     assert "校验码不符" in error["details"]["uscc"][0]
+
+
+@pytest.mark.django_db
+def test_gtin_is_shown_as_printed_under_the_barcode(registry, login):
+    product = registry["nanguan"]["product"]
+    product.gtin = "06901234567892"
+    product.save()
+    client = login("nanguan")
+    assert "<code>6901234567892</code>" in client.get(f"/registry/products/{product.pk}/").content.decode()
+    assert "6901234567892" in client.get("/registry/products/").content.decode()
