@@ -8,6 +8,7 @@ from qualitygov.core import views as core_views
 
 urlpatterns = [
     path("", core_views.HomeView.as_view(), name="home"),
+    path("healthz", core_views.health, name="health"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("core/", include("qualitygov.core.urls")),

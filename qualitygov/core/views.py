@@ -327,3 +327,17 @@ def object_urls(prefix: str, name: str, queryset, *, filterset_class, table_clas
         path(f"{prefix}/<int:pk>/delete/", ObjectDeleteView.as_view(queryset=queryset), name=f"{name}_delete"),
         path(f"{prefix}/<int:pk>/history/", ObjectHistoryView.as_view(queryset=queryset), name=f"{name}_history"),
     ]
+
+
+def health(request):
+    """Liveness and database check for load balancers and monitoring: 200 ``ok`` or 503."""
+    from django.db import connection
+    from django.http import JsonResponse
+
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception as exc:  # any database failure means "not ready"
+        return JsonResponse({"status": "error", "database": str(exc)[:200]}, status=503)
+    return JsonResponse({"status": "ok", "database": connection.vendor})
