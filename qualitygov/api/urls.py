@@ -1,6 +1,6 @@
 """The open API, version 1: every module's viewsets on one router."""
 
-from django.urls import path
+from django.urls import include, path
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
@@ -20,6 +20,7 @@ router.register("products", registry_api.ProductViewSet)
 router.register("licences", registry_api.LicenceViewSet)
 
 urlpatterns = [
+    path("inspection/", include("qualitygov.inspection.api_urls")),
     path("me/", api_views.me, name="me"),
     path("check-id/", api_views.check_id, name="check-id"),
     path("auth/token/", obtain_auth_token, name="auth-token"),
