@@ -84,6 +84,7 @@ browser: ## Debian's Chromium for the browser tests (never Playwright's own down
 run: setup ## Migrate, load reference and demo data, serve on http://127.0.0.1:8000
 	$(VPY) manage.py migrate --noinput -v 0
 	$(VENV)/bin/qualitygov load-reference
+	$(VENV)/bin/qualitygov load-inspection-rules
 	@# Demo data only into an empty database; later runs only make sure the demo accounts exist
 	@# (seed-demo --users-only), which prints the same logins again.
 	@if $(VPY) manage.py shell -v 0 -c 'from qualitygov.registry.models import MarketEntity as M; import sys; sys.exit(0 if M.objects.exists() else 1)'; then \
