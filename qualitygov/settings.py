@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "qualitygov.core",
     "qualitygov.registry",
+    "qualitygov.credit",
     "qualitygov.inspection",
     "qualitygov.api",
 ]

@@ -13,6 +13,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("core/", include("qualitygov.core.urls")),
     path("registry/", include("qualitygov.registry.urls")),
+    path("credit/", include("qualitygov.credit.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("qualitygov.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

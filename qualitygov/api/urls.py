@@ -5,6 +5,7 @@ from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
 from qualitygov.core import api_views
+from qualitygov.credit import api as credit_api
 from qualitygov.registry import api as registry_api
 
 app_name = "api"
@@ -18,6 +19,7 @@ router.register("entities", registry_api.MarketEntityViewSet)
 router.register("quality-persons", registry_api.QualityPersonViewSet)
 router.register("products", registry_api.ProductViewSet)
 router.register("licences", registry_api.LicenceViewSet)
+router.register("credit-records", credit_api.CreditRecordViewSet)
 
 urlpatterns = [
     path("inspection/", include("qualitygov.inspection.api_urls")),

@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
+from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status, viewsets
@@ -54,6 +55,14 @@ class RestrictedReadOnlyViewSet(RestrictedViewSetMixin, viewsets.ReadOnlyModelVi
     pass
 
 
+class Conflict(exceptions.APIException):
+    """A delete refused because other records still refer to the object (409)."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "protected"
+    default_detail = _("该记录仍被其他记录引用（如信用档案、产品或证书），不能删除。")
+
+
 def _flatten_details(detail) -> dict:
     if isinstance(detail, dict):
         out = {}
@@ -82,6 +91,8 @@ def exception_handler(exc, context):
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         exc = exceptions.ValidationError(detail)
+    elif isinstance(exc, ProtectedError | RestrictedError):
+        exc = Conflict()
     elif isinstance(exc, IntegrityError):
         exc = exceptions.ValidationError({"non_field_errors": [_("数据与已有记录冲突（唯一性或完整性约束）。")]})
     elif isinstance(exc, Http404):

@@ -1,0 +1,182 @@
+"""The quality credit ledger (信用档案): one record per fact about a market entity.
+
+Every module hands its findings to this ledger through ``credit.services.record_fact``; nothing
+else writes here. Scores, risk classes, lists and repair (issue 4) build on these records.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from qualitygov.core.models import BaseModel, RestrictedQuerySet
+from qualitygov.core.roles import EXPORT, VIEW, Role
+
+
+class Kind(models.TextChoices):
+    """What the fact is (issue 4, item 1)."""
+
+    SPOT_CHECK_UNQUALIFIED = "spot_check_unqualified", _("监督抽查不合格")
+    SPOT_CHECK_SERIOUS = "spot_check_serious", _("监督抽查严重不合格")
+    REFUSED_SAMPLING = "refused_sampling", _("拒绝监督抽查")
+    ADMINISTRATIVE_PENALTY = "administrative_penalty", _("行政处罚")
+    LICENCE_SUSPENSION = "licence_suspension", _("许可证件暂扣")
+    LICENCE_REVOCATION = "licence_revocation", _("许可证件吊销")
+    QUALITY_ACCIDENT = "quality_accident", _("质量事故")
+    VERIFIED_COMPLAINT = "verified_complaint", _("投诉属实")
+    VERIFIED_TIP_OFF = "verified_tip_off", _("举报属实")
+    RECALL = "recall", _("缺陷产品召回")
+    CERTIFICATION_OBTAINED = "certification_obtained", _("获得认证")
+    CERTIFICATION_WITHDRAWN = "certification_withdrawn", _("认证撤销")
+    AWARD = "award", _("质量奖励")
+    ABNORMAL_OPERATION_LISTING = "abnormal_operation_listing", _("列入经营异常名录")
+    SERIOUS_VIOLATION_LISTING = "serious_violation_listing", _("列入严重违法失信名单")
+
+
+class Polarity(models.TextChoices):
+    NEGATIVE = "negative", _("失信")
+    POSITIVE = "positive", _("守信")
+
+
+# Kinds that speak for an entity; every other kind speaks against it.
+POSITIVE_KINDS = frozenset({Kind.CERTIFICATION_OBTAINED, Kind.AWARD})
+
+
+def polarity_of(kind: str) -> str:
+    """Whether a kind of fact counts for (positive) or against (negative) the entity."""
+    return Polarity.POSITIVE if kind in POSITIVE_KINDS else Polarity.NEGATIVE
+
+
+class CreditRecordQuerySet(RestrictedQuerySet):
+    def publicly_visible(self, on: dt.date | None = None):
+        """Records the public may see on ``on`` (default today): publishable, still in force, and
+        inside their publication window. Revoked, repaired and expired records are withdrawn from
+        publication (SAMR Order 45 Art. 11, 13, 14: ../shared/policy/laws/samr-penalty-info-disclosure.md)."""
+        on = on or timezone.localdate()
+        return self.filter(publishable=True, state=CreditRecord.State.ACTIVE, publish_from__lte=on,
+                           publish_until__gte=on)
+
+
+class CreditRecord(BaseModel):
+    """One fact in an entity's quality credit file (信用档案), with its source and publication window.
+
+    Idempotent on its source: (source_module, source_type, source_id, kind) names the record that
+    produced the fact, so a module that reports the same finding twice gets the same record back.
+    Records are never deleted: an overturned source is *revoked*, a repaired one *repaired*, and one
+    past its publication window *expired*; all stay in the ledger with their history.
+    """
+
+    class State(models.TextChoices):
+        ACTIVE = "active", _("有效")
+        EXPIRED = "expired", _("公示期满")
+        REPAIRED = "repaired", _("已信用修复")
+        REVOKED = "revoked", _("已撤销")
+
+    entity = models.ForeignKey("registry.MarketEntity", verbose_name=pgettext_lazy("field", "市场主体"),
+                               on_delete=models.PROTECT, related_name="credit_records")
+    kind = models.CharField(_("信用事项"), max_length=40, choices=Kind.choices)
+    polarity = models.CharField(_("性质"), max_length=8, choices=Polarity.choices, editable=False)
+    occurred_on = models.DateField(_("发生日期"), help_text=_("决定、结论或事实发生的日期。"))
+    summary = models.TextField(_("摘要"))
+    details = models.JSONField(_("详细信息"), default=dict, blank=True,
+                               help_text=_("决定书文号、法律依据、罚没金额、不合格项目等。"))
+    source_module = models.CharField(_("来源模块"), max_length=32)
+    source_type = models.CharField(_("来源记录类型"), max_length=64)
+    source_id = models.CharField(_("来源记录编号"), max_length=64)
+    department = models.CharField(_("认定部门"), max_length=128, blank=True)
+    publishable = models.BooleanField(_("可公示"), default=False)
+    publish_from = models.DateField(_("公示起始日"), null=True, blank=True)
+    # Publication may end early on repair once the minimum has passed, and ends by itself at the maximum.
+    publish_min_until = models.DateField(_("最短公示期满日"), null=True, blank=True)
+    publish_until = models.DateField(_("最长公示期满日"), null=True, blank=True)
+    state = models.CharField(_("状态"), max_length=16, choices=State.choices, default=State.ACTIVE, db_index=True)
+    state_reason = models.TextField(_("状态变更原因"), blank=True)
+    state_changed_at = models.DateTimeField(_("状态变更时间"), null=True, blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("记录人"), null=True, blank=True,
+                                    on_delete=models.SET_NULL, related_name="+")
+
+    objects = CreditRecordQuerySet.as_manager()
+    scope_region_field = "entity__region__code"
+    scope_entity_field = "entity"
+    # Writes go only through credit.services, never through pages or the API, so every role reads at
+    # most. The enterprise reads its own file; lab staff test samples and have no business with
+    # credit files; data consumers read through the API only (and see only what is published, below).
+    role_actions = {
+        Role.PROVINCE_ADMIN: {VIEW, EXPORT},
+        Role.PROVINCE_OFFICER: {VIEW, EXPORT},
+        Role.CITY_OFFICER: {VIEW, EXPORT},
+        Role.COUNTY_OFFICER: {VIEW, EXPORT},
+        Role.INSPECTOR: {VIEW, EXPORT},
+        Role.LAB_STAFF: set(),
+        Role.ENTERPRISE: {VIEW, EXPORT},
+        Role.DATA_CONSUMER: {VIEW},
+    }
+
+    class Meta:
+        ordering = ["-occurred_on", "-id"]
+        verbose_name = pgettext_lazy("model name", "信用记录")
+        verbose_name_plural = _("信用档案")
+        indexes = [
+            models.Index(fields=["entity", "-occurred_on"], name="credit_entity_date_idx"),
+            models.Index(fields=["kind", "state"], name="credit_kind_state_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["source_module", "source_type", "source_id", "kind"],
+                                    name="credit_one_record_per_source_kind",
+                                    violation_error_message=_("同一来源记录的同一信用事项只能记录一次。")),
+            models.CheckConstraint(condition=models.Q(kind__in=Kind.values), name="credit_kind_known",
+                                   violation_error_message=_("未知的信用事项类型。")),
+            models.CheckConstraint(
+                condition=models.Q(polarity=Polarity.POSITIVE, kind__in=sorted(POSITIVE_KINDS))
+                | (models.Q(polarity=Polarity.NEGATIVE) & ~models.Q(kind__in=sorted(POSITIVE_KINDS))),
+                name="credit_polarity_matches_kind",
+                violation_error_message=_("信用记录的性质与信用事项不一致。")),
+            models.CheckConstraint(
+                condition=models.Q(publishable=False)
+                | models.Q(publish_from__isnull=False, publish_min_until__isnull=False, publish_until__isnull=False),
+                name="credit_publishable_has_window",
+                violation_error_message=_("可公示的信用记录必须有公示起始日、最短和最长公示期满日。")),
+            models.CheckConstraint(
+                condition=models.Q(publish_from__isnull=True) | models.Q(publish_min_until__isnull=True)
+                | models.Q(publish_min_until__gte=models.F("publish_from")),
+                name="credit_window_min_after_start",
+                violation_error_message=_("最短公示期满日不能早于公示起始日。")),
+            models.CheckConstraint(
+                condition=models.Q(publish_min_until__isnull=True) | models.Q(publish_until__isnull=True)
+                | models.Q(publish_until__gte=models.F("publish_min_until")),
+                name="credit_window_min_not_after_max",
+                violation_error_message=_("最短公示期满日不能晚于最长公示期满日。")),
+            models.CheckConstraint(condition=~models.Q(source_module="") & ~models.Q(source_id=""),
+                                   name="credit_source_given",
+                                   violation_error_message=_("信用记录必须注明来源模块和来源记录。")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.entity} · {self.get_kind_display()} · {self.occurred_on:%Y-%m-%d}"
+
+    def save(self, *args, **kwargs):
+        # Polarity is a property of the kind, never typed in.
+        self.polarity = polarity_of(self.kind)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("credit:creditrecord_detail", args=[self.pk])
+
+    @property
+    def source_label(self) -> str:
+        return f"{self.source_module}.{self.source_type}#{self.source_id}"
+
+    @classmethod
+    def apply_scope(cls, queryset, user):
+        queryset = super().apply_scope(queryset, user)
+        if user.role == Role.DATA_CONSUMER:
+            # Other departments receive what the law makes public, not internal findings or a
+            # warning-only penalty (issue 4: "the public never sees ... a warning-only penalty").
+            queryset = queryset.publicly_visible()
+        return queryset
