@@ -546,7 +546,7 @@ def test_api_scope(client, users, registry, prefix, basename, action):
             response = _api_call(client, basename, action, obj.pk, UPDATE_PAYLOAD[kind])
             want = _api_status(role, kind, letter, key in visible, read_only)
             if action == "delete" and want == 204 and kind == "entity":
-                want = 400  # the entity still has products and licences (PROTECT): refused, nothing lost
+                want = 409  # the entity still has products and licences (PROTECT): a conflict, nothing lost
             if response.status_code != want:
                 problems.append(f"{role} {action} {prefix} {key}: {response.status_code}, expected {want}")
             elif want >= 400 and not _is_error_shape(response, want):
