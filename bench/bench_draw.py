@@ -39,17 +39,15 @@ their table) and a set digest that needs no sort; the baseline is not reproducib
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import resource
-import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_DIR))
+
+from _support import emit_result, fresh_database, run_child  # noqa: E402  (bench/ is on sys.path as the script's folder)
 
 GOAL_RATIO = 1.0
 BATCH = 10_000
@@ -145,64 +143,10 @@ def child(phase: str, count: int) -> None:
 
     django.setup()
     result = run_baseline(count) if phase == "baseline" else run_draw(count)
-    from django.db import connection
-
-    connection.close()
-    # Linux reports ru_maxrss in kilobytes.
-    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print("RESULT " + json.dumps(result, ensure_ascii=False))
+    emit_result(result)
 
 
 # --- driver --------------------------------------------------------------------------------------
-
-def _run_child(phase: str, count: int, env: dict) -> dict:
-    proc = subprocess.run([sys.executable, __file__, "--phase", phase, "--count", str(count)], env=env,
-                          capture_output=True, text=True, check=False)
-    for line in proc.stdout.splitlines():
-        if line.startswith("RESULT "):
-            return json.loads(line[7:])
-    sys.stderr.write(proc.stdout + proc.stderr)
-    raise SystemExit(f"{phase} phase failed (exit {proc.returncode})")
-
-
-def _fresh_database() -> tuple[str, str, callable]:
-    """Create and migrate a throwaway database; returns (description, DATABASE_URL, destroy)."""
-    from django.conf import settings
-    from django.db import connection
-
-    from qualitygov.core.reference import load_reference_data
-
-    source_url = os.environ.get("DATABASE_URL", "")
-    db = settings.DATABASES["default"]
-    old_name = db["NAME"]
-    if connection.vendor == "postgresql":
-        db.setdefault("TEST", {})["NAME"] = BENCH_PG_NAME
-        # A database left by an interrupted or --keep run: drop it quietly.
-        with connection._nodb_cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{BENCH_PG_NAME}"')
-    else:
-        BENCH_SQLITE.parent.mkdir(parents=True, exist_ok=True)
-        db.setdefault("TEST", {})["NAME"] = str(BENCH_SQLITE)
-    name = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-    load_reference_data()
-    if connection.vendor == "postgresql":
-        parts = urlsplit(source_url)
-        url = urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
-        with connection.cursor() as cursor:
-            cursor.execute("SHOW server_version")
-            version = cursor.fetchone()[0]
-        description = f"PostgreSQL {version}, fresh database {name}"
-    else:
-        import sqlite3
-
-        url = f"sqlite:///{name}"
-        description = f"SQLite {sqlite3.sqlite_version}, fresh file {Path(name).relative_to(PROJECT_DIR)}"
-
-    def destroy():
-        connection.creation.destroy_test_db(old_name, verbosity=0, keepdb=False)
-
-    return description, url, destroy
-
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -223,7 +167,7 @@ def main() -> None:
     import django
 
     django.setup()
-    description, url, destroy = _fresh_database()
+    description, url, destroy = fresh_database(BENCH_PG_NAME, BENCH_SQLITE)
     try:
         print(f"database: {description}")
         seconds = populate(entities)
@@ -235,7 +179,7 @@ def main() -> None:
         runs: dict[str, list[dict]] = {"baseline": [], "draw": []}
         for _ in range(max(1, args.repeat)):
             for phase in ("baseline", "draw"):
-                runs[phase].append(_run_child(phase, args.count, env))
+                runs[phase].append(run_child(__file__, ["--phase", phase, "--count", str(args.count)], env, phase))
         base = min(runs["baseline"], key=lambda r: r["seconds"])
         draw = min(runs["draw"], key=lambda r: r["seconds"])
         if draw["candidates"] != entities or draw["drawn"] != min(args.count, entities):

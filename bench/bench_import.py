@@ -25,19 +25,17 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import os
 import random
-import resource
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_DIR))
+
+from _support import emit_result, fresh_database, run_child  # noqa: E402  (bench/ is on sys.path as the script's folder)
 
 GOAL_RATIO = 0.5
 GOAL_MEMORY_MB = 500
@@ -181,68 +179,13 @@ def child(phase: str, path: Path) -> None:
     django.setup()
     empty_table()
     result = baseline(path) if phase == "baseline" else run_import(path)
-    from django.db import connection
-
     from qualitygov.registry.models import MarketEntity
 
     result["table_rows"] = MarketEntity.objects.count()
-    connection.close()
-    # Linux reports ru_maxrss in kilobytes.
-    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print("RESULT " + json.dumps(result, ensure_ascii=False))
+    emit_result(result)
 
 
 # --- driver --------------------------------------------------------------------------------------
-
-def _run_child(phase: str, path: Path, env: dict) -> dict:
-    proc = subprocess.run([sys.executable, __file__, "--phase", phase, "--csv", str(path)], env=env,
-                          capture_output=True, text=True, check=False)
-    for line in proc.stdout.splitlines():
-        if line.startswith("RESULT "):
-            return json.loads(line[7:])
-    sys.stderr.write(proc.stdout + proc.stderr)
-    raise SystemExit(f"{phase} phase failed (exit {proc.returncode})")
-
-
-def _fresh_database() -> tuple[str, str, callable]:
-    """Create and migrate a throwaway database; returns (description, DATABASE_URL, destroy)."""
-    from django.conf import settings
-    from django.db import connection
-
-    from qualitygov.core.reference import load_reference_data
-
-    source_url = os.environ.get("DATABASE_URL", "")
-    db = settings.DATABASES["default"]
-    old_name = db["NAME"]
-    if connection.vendor == "postgresql":
-        db.setdefault("TEST", {})["NAME"] = BENCH_PG_NAME
-        # A database left by an interrupted or --keep run: drop it quietly (Django would say
-        # "Got an error creating the test database" before clobbering it).
-        with connection._nodb_cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{BENCH_PG_NAME}"')
-    else:
-        BENCH_SQLITE.parent.mkdir(parents=True, exist_ok=True)
-        db.setdefault("TEST", {})["NAME"] = str(BENCH_SQLITE)
-    name = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-    load_reference_data()
-    if connection.vendor == "postgresql":
-        parts = urlsplit(source_url)
-        url = urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
-        with connection.cursor() as cursor:
-            cursor.execute("SHOW server_version")
-            version = cursor.fetchone()[0]
-        description = f"PostgreSQL {version}, fresh database {name}"
-    else:
-        import sqlite3
-
-        url = f"sqlite:///{name}"
-        description = f"SQLite {sqlite3.sqlite_version}, fresh file {Path(name).relative_to(PROJECT_DIR)}"
-
-    def destroy():
-        connection.creation.destroy_test_db(old_name, verbosity=0, keepdb=False)
-
-    return description, url, destroy
-
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -259,7 +202,7 @@ def main() -> None:
     import django
 
     django.setup()
-    description, url, destroy = _fresh_database()
+    description, url, destroy = fresh_database(BENCH_PG_NAME, BENCH_SQLITE)
     workdir = Path(tempfile.mkdtemp(prefix="qualitygov-bench-"))
     path = workdir / "entities.csv"
     try:
@@ -272,8 +215,8 @@ def main() -> None:
 
         connection.close()
         env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "qualitygov.settings"}
-        base = _run_child("baseline", path, env)
-        imp = _run_child("import", path, env)
+        base = run_child(__file__, ["--phase", "baseline", "--csv", str(path)], env, "baseline")
+        imp = run_child(__file__, ["--phase", "import", "--csv", str(path)], env, "import")
         if not imp["ok"] or imp["table_rows"] != args.rows:
             raise SystemExit(f"import failed: {imp}")
         base_rate = base["rows"] / base["seconds"]
