@@ -56,6 +56,20 @@ def acting_as(user=None, ip_address: str | None = None, request_id: str | None =
 
 
 @contextlib.contextmanager
+def attributed_to(user):
+    """Attribute changes to ``user`` unless a request or ``acting_as`` block already names someone.
+
+    Service functions that take the acting user wrap their writes in this, so a step made from a
+    test, a job or the shell is attributed as surely as one made from a page.
+    """
+    if current_actor().resolve_user() is not None or user is None:
+        yield
+        return
+    with acting_as(user):
+        yield
+
+
+@contextlib.contextmanager
 def per_object_audit_disabled():
     """Suspend per-object entries inside the block; the caller records one summary entry instead.
 
