@@ -88,8 +88,12 @@ def error_body(status_code: int, code: str, message: str, details: dict | None =
 
 def exception_handler(exc, context):
     """Turn every exception the API raises into the one error shape."""
+    rule_code, rule_message = None, None
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        # Service refusals carry a stable code naming the rule; a single message is the message.
+        rule_code = getattr(exc, "code", None) if isinstance(getattr(exc, "code", None), str) else None
+        rule_message = exc.messages[0] if len(exc.messages) == 1 else None
         exc = exceptions.ValidationError(detail)
     elif isinstance(exc, ProtectedError | RestrictedError):
         exc = Conflict()
@@ -104,8 +108,8 @@ def exception_handler(exc, context):
         return None
     if isinstance(exc, exceptions.ValidationError):
         details = _flatten_details(exc.detail)
-        message = _("提交的数据有误，请按字段说明修改。")
-        code = "invalid"
+        message = rule_message or _("提交的数据有误，请按字段说明修改。")
+        code = rule_code or "invalid"
     else:
         detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
         details = {}

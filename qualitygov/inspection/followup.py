@@ -24,7 +24,6 @@ from __future__ import annotations
 import datetime as dt
 
 import holidays
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -32,6 +31,7 @@ from django.utils.translation import gettext as _
 from qualitygov.core import audit
 from qualitygov.core.models import Region, User
 from qualitygov.core.roles import Role
+from qualitygov.inspection.errors import Refused
 from qualitygov.inspection.models import (
     Enforcement,
     Objection,
@@ -53,7 +53,7 @@ OBJECTION_DAYS = 15
 UNQUALIFIED = (Verdict.UNQUALIFIED, Verdict.SERIOUSLY_UNQUALIFIED)
 
 
-class FollowUpRefused(ValidationError):
+class FollowUpRefused(Refused):
     """A follow-up step the rules do not allow now; the message says why, in Chinese."""
 
 

@@ -23,7 +23,6 @@ from collections.abc import Iterable
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
@@ -33,6 +32,7 @@ from qualitygov.core import audit
 from qualitygov.core.models import AuditLog, ProductCategory, Region, User, region_prefix
 from qualitygov.core.roles import Role
 from qualitygov.inspection import catalogue, draw
+from qualitygov.inspection.errors import Refused
 from qualitygov.inspection.models import (
     InspectionPlan,
     InspectionTask,
@@ -53,7 +53,7 @@ SIX_MONTHS = relativedelta(months=6)
 LEVEL_RANK = {Region.Level.PROVINCE: 0, Region.Level.CITY: 1, Region.Level.COUNTY: 2}
 
 
-class PlanRefused(ValidationError):
+class PlanRefused(Refused):
     """A plan, quota or draw that the rules do not allow; the message says which rule, in Chinese."""
 
 
@@ -117,10 +117,12 @@ def planned_cost(plan: InspectionPlan) -> decimal.Decimal:
     return decimal.Decimal(total["total"] or 0)
 
 
-def _category_overlap_q(category_code: str) -> models.Q:
-    """Quotas whose category contains ``category_code`` or lies inside it (codes are hierarchical)."""
+def _category_overlap_q(category_code: str, field: str = "category") -> models.Q:
+    """Rows whose category (at ``field``; empty for categories themselves) contains ``category_code``
+    or lies inside it (category codes are hierarchical)."""
+    prefix = f"{field}__" if field else ""
     ancestors = [category_code[:length] for length in range(1, len(category_code) + 1)]
-    return models.Q(category_id__in=ancestors) | models.Q(category_id__startswith=category_code)
+    return models.Q(**{f"{prefix}code__in": ancestors}) | models.Q(**{f"{prefix}code__startswith": category_code})
 
 
 def higher_level_conflicts(plan: InspectionPlan, category: ProductCategory, region: Region):
@@ -187,7 +189,7 @@ def add_quota(plan: InspectionPlan, *, user: User, category: ProductCategory, re
         raise PlanRefused({"lab": _("检验机构“%(lab)s”已停用。") % {"lab": lab.name}}, code="lab_inactive")
     if plan.labs.exists() and not plan.labs.filter(pk=lab.pk).exists():
         raise PlanRefused({"lab": _("检验机构“%(lab)s”不是本计划的承检机构。") % {"lab": lab.name}}, code="lab_not_assigned")
-    if lab.categories.exists() and not lab.categories.filter(_category_overlap_q(category.code)).exists():
+    if lab.categories.exists() and not lab.categories.filter(_category_overlap_q(category.code, field="")).exists():
         raise PlanRefused({"lab": _("检验机构“%(lab)s”的检验能力范围不含“%(category)s”。")
                            % {"lab": lab.name, "category": category.name}}, code="lab_scope")
     if PlanQuota.objects.filter(plan=plan, category=category, region=region, stage=stage).exists():
@@ -251,9 +253,7 @@ def _higher_level_tasked(quota: PlanQuota) -> list[int]:
     if not higher:
         return []
     return sorted(InspectionTask.objects.filter(
-        models.Q(quota__category_id__in=[quota.category_id[:n] for n in range(1, len(quota.category_id) + 1)])
-        | models.Q(quota__category_id__startswith=quota.category_id),
-        quota__plan__region_id__in=higher, quota__plan__starts_on__lte=plan.ends_on,
+        _category_overlap_q(quota.category_id, field="quota__category"), quota__plan__region_id__in=higher, quota__plan__starts_on__lte=plan.ends_on,
         quota__plan__ends_on__gte=plan.starts_on).exclude(status=InspectionTask.Status.CANCELLED)
         .values_list("entity_id", flat=True).distinct())
 

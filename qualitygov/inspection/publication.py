@@ -40,8 +40,8 @@ def _summary(sample: Sample) -> str:
         return _("在%(plan)s中拒绝监督抽查（抽样单 %(number)s，%(date)s）。") % {
             "plan": sample.plan.title, "number": sample.number, "date": sample.sampled_on.isoformat()}
     items = "、".join(item["name"] for item in sample.failing_items)
-    return _("%(plan)s：%(product)s（批号 %(batch)s）经检验%(verdict)s，不合格项目：%(items)s。") % {
-        "plan": sample.plan.title, "product": sample.product_name, "batch": sample.batch_number,
+    return _("%(plan)s：%(product)s（批号 %(batch)s，抽样单 %(number)s）经检验%(verdict)s，不合格项目：%(items)s。") % {
+        "plan": sample.plan.title, "product": sample.product_name, "batch": sample.batch_number, "number": sample.number,
         "verdict": sample.get_verdict_display(), "items": items}
 
 

@@ -36,6 +36,7 @@ from qualitygov.core.models import User
 from qualitygov.core.roles import Role
 from qualitygov.inspection import catalogue
 from qualitygov.inspection.catalogue import ItemResult as SubmittedItem
+from qualitygov.inspection.errors import Refused
 from qualitygov.inspection.models import ItemResult, Sample, TestingLab, TestItem, TestReport
 
 __all__ = ["ResultRefused", "ReportInput", "enter_results", "parse_upload", "import_results", "UploadReport",
@@ -56,7 +57,7 @@ CSV_HEADERS = {
 REQUIRED_CSV = ("sample_number", "report_number", "tested_on", "item_code", "value")
 
 
-class ResultRefused(ValidationError):
+class ResultRefused(Refused):
     """A report that cannot be accepted; ``message_dict`` says why, per field or item code."""
 
 

@@ -16,7 +16,6 @@ from collections.abc import Iterable
 from pathlib import PurePath
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -24,6 +23,7 @@ from django.utils.translation import gettext as _
 from qualitygov.core import audit
 from qualitygov.core.models import User
 from qualitygov.core.roles import Role
+from qualitygov.inspection.errors import Refused
 from qualitygov.inspection.models import CustodyEvent, InspectionTask, Sample, SampleAttachment
 from qualitygov.registry.models import Product
 
@@ -40,7 +40,7 @@ ATTACHMENT_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 
 
-class SampleRefused(ValidationError):
+class SampleRefused(Refused):
     """A sampling record or custody step the rules do not allow; the message says why, in Chinese."""
 
 

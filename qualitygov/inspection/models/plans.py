@@ -44,6 +44,8 @@ class Stage(models.TextChoices):
 class TestingLab(BaseModel):
     """A testing body (检验机构) accredited to test for spot checks; its staff enter results."""
 
+    __test__ = False  # a model, not a pytest test class
+
     name = models.CharField(_("机构名称"), max_length=200, unique=True)
     accreditation_no = models.CharField(_("资质认定证书编号（CMA）"), max_length=32, unique=True)
     region = models.ForeignKey(Region, verbose_name=_("所在区划"), on_delete=models.PROTECT,

@@ -213,6 +213,8 @@ class SampleAttachment(LabScopedModel):
 class TestReport(LabScopedModel):
     """A lab's test report on a sample: the initial test or the re-inspection on the spare."""
 
+    __test__ = False  # a model, not a pytest test class
+
     class Kind(models.TextChoices):
         INITIAL = "initial", _("初检")
         REINSPECTION = "reinspection", _("复检")
