@@ -94,6 +94,8 @@ run: setup ## Migrate, load reference and demo data, serve on http://127.0.0.1:8
 	    echo "Seeding demo data: $(DEMO_ENTITIES) entities, seed $(DEMO_SEED)"; \
 	    $(VENV)/bin/qualitygov seed-demo --entities $(DEMO_ENTITIES) --seed $(DEMO_SEED); \
 	fi
+	@# Spot-check demo (labs, inspectors, plans, samples, results); skipped once any plan exists.
+	$(VENV)/bin/qualitygov seed-inspection-demo --seed $(DEMO_SEED)
 	@echo; echo "QualityGov: http://$(HOST):$(PORT)/  (API docs: http://$(HOST):$(PORT)/api/docs/; stop with Ctrl-C)"
 	exec $(VPY) manage.py runserver $(HOST):$(PORT)
 

@@ -16,44 +16,13 @@ from qualitygov.core.audit import acting_as
 from qualitygov.core.models import ProductCategory, Region, User
 from qualitygov.core.roles import Role
 from qualitygov.inspection import planning, results, samples
-from qualitygov.inspection.catalogue import ItemResult, load_demo_rules
+from qualitygov.inspection.catalogue import load_demo_rules
+from qualitygov.inspection.demo import failing_value, passing_value, results_for  # noqa: F401  (re-exported)
 from qualitygov.inspection.models import InspectionTask, RuleVersion, Sample, TestingLab, TestItem
 from qualitygov.registry.models import MarketEntity, Product
 
 CEMENT = "0601"
 TODAY = dt.date.today()
-
-
-def passing_value(item: TestItem) -> ItemResult:
-    """A result that meets the item's requirement (just inside the limit)."""
-    one = decimal.Decimal(1)
-    match item.limit_kind:
-        case TestItem.LimitKind.MIN:
-            return ItemResult(str(item.limit_min + one), item.unit)
-        case TestItem.LimitKind.MAX:
-            return ItemResult(str(item.limit_max / 2), item.unit)
-        case TestItem.LimitKind.RANGE:
-            return ItemResult(str((item.limit_min + item.limit_max) / 2), item.unit)
-        case TestItem.LimitKind.EQUALS:
-            return ItemResult(str(item.limit_min), item.unit)
-    return ItemResult("符合要求", None, "pass")
-
-
-def failing_value(item: TestItem) -> ItemResult:
-    """A result that breaks the item's requirement."""
-    one = decimal.Decimal(1)
-    match item.limit_kind:
-        case TestItem.LimitKind.MIN | TestItem.LimitKind.RANGE if item.limit_min is not None:
-            return ItemResult(str(item.limit_min - one), item.unit)
-        case TestItem.LimitKind.MAX:
-            return ItemResult(str(item.limit_max + one), item.unit)
-    return ItemResult("不符合要求", None, "fail")
-
-
-def results_for(version: RuleVersion, failing: tuple[str, ...] = ()) -> dict[str, ItemResult]:
-    """Item code → result for every item of ``version``; the codes in ``failing`` fail."""
-    return {item.code: (failing_value(item) if item.code in failing else passing_value(item))
-            for item in TestItem.objects.filter(version=version).order_by("sequence")}
 
 
 def first_item_of_class(version: RuleVersion, item_class: str) -> str:
