@@ -23,6 +23,7 @@ from collections.abc import Iterable
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
@@ -44,7 +45,7 @@ from qualitygov.inspection.models import (
 
 __all__ = [
     "PlanRefused", "create_plan", "add_quota", "approve_plan", "close_plan", "planned_cost",
-    "higher_level_conflicts", "draw_quota", "draw_task_inspectors", "six_month_exclusions",
+    "higher_level_conflicts", "draw_quota", "draw_task_inspectors", "draw_quota_inspectors", "six_month_exclusions",
     "SIX_MONTHS",
 ]
 
@@ -176,6 +177,14 @@ def add_quota(plan: InspectionPlan, *, user: User, category: ProductCategory, re
     assigned to the plan or not able to test the category; no rule version in force; over budget;
     a category a higher level checks there in the period (Art. 15).
     """
+    with transaction.atomic():
+        # Lock the plan: two quotas added at once must not together exceed the budget.
+        plan = InspectionPlan.objects.select_for_update(of=("self",)).select_related("region").get(pk=plan.pk)
+        return _add_quota_locked(plan, category=category, region=region, batches=batches,
+                                 unit_cost_cny=unit_cost_cny, lab=lab, stage=stage, on_date=on_date)
+
+
+def _add_quota_locked(plan, *, category, region, batches, unit_cost_cny, lab, stage, on_date) -> PlanQuota:
     _require_draft(plan)
     on_date = on_date or timezone.localdate()
     if not _inside(region.code, plan.region.code):
@@ -194,13 +203,18 @@ def add_quota(plan: InspectionPlan, *, user: User, category: ProductCategory, re
                            % {"lab": lab.name, "category": category.name}}, code="lab_scope")
     if PlanQuota.objects.filter(plan=plan, category=category, region=region, stage=stage).exists():
         raise PlanRefused(_("该计划已为此类别、区域和环节分配了批次。"), code="duplicate_quota")
-    version = catalogue.rule_in_force(category, on_date)
+    try:
+        version = catalogue.rule_in_force(category, on_date)
+    except catalogue.NoRuleInForce as exc:
+        raise PlanRefused({"category": exc.messages[0]}, code="no_rule_in_force") from None
     _refuse_over_budget(plan, decimal.Decimal(unit_cost_cny) * int(batches))
     _refuse_conflicts(plan, category, region)
-    with transaction.atomic():
+    try:
         catalogue.mark_used(version)
-        return PlanQuota.objects.create(plan=plan, category=category, region=region, stage=stage, batches=batches,
-                                        unit_cost_cny=unit_cost_cny, lab=lab, rule_version=version)
+    except ValidationError as exc:
+        raise PlanRefused({"category": exc.messages[0]}, code="draft_rule") from None
+    return PlanQuota.objects.create(plan=plan, category=category, region=region, stage=stage, batches=batches,
+                                    unit_cost_cny=unit_cost_cny, lab=lab, rule_version=version)
 
 
 def approve_plan(plan: InspectionPlan, *, user: User, on_date: dt.date | None = None) -> InspectionPlan:
@@ -266,6 +280,14 @@ def draw_quota(quota: PlanQuota, *, user: User, seed: int | None = None,
     minus the six-month exclusions and entities a higher level is checking. The draw record
     stores every input, so ``draw.rerun_draw`` reproduces the list. Returns ``(record, tasks)``.
     """
+    with transaction.atomic():
+        # Lock the quota: two officers pressing "draw" at once must not both draw.
+        quota = PlanQuota.objects.select_for_update(of=("self",)).select_related("plan", "plan__region", "category",
+                                                                      "region").get(pk=quota.pk)
+        return _draw_quota_locked(quota, user=user, seed=seed, on_date=on_date, class_ratios=class_ratios)
+
+
+def _draw_quota_locked(quota, *, user, seed, on_date, class_ratios):
     plan = quota.plan
     if plan.status != InspectionPlan.Status.APPROVED:
         raise PlanRefused(_("计划 %(code)s 尚未下达，不能抽取检查对象。") % {"code": plan.code}, code="not_approved")
@@ -331,6 +353,13 @@ def draw_quota_inspectors(quota: PlanQuota, *, user: User, seed: int | None = No
     Each task gets its own record (its own task key), all from the one seed.
     """
     seed = draw.new_seed() if seed is None else seed
+    drawn = 0
+    with transaction.atomic():  # all the quota's tasks or none
+        drawn = _draw_tasks(quota, user, seed)
+    return drawn
+
+
+def _draw_tasks(quota: PlanQuota, user: User, seed: int) -> int:
     drawn = 0
     for task in quota.tasks.filter(status=InspectionTask.Status.ASSIGNED, inspector_draw__isnull=True) \
             .select_related("entity", "quota__plan", "quota__lab"):

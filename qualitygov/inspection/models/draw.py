@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from qualitygov.core.models import BaseModel, Region, RestrictedQuerySet
+from qualitygov.core.roles import DEFAULT_ROLE_ACTIONS, Role
 
 __all__ = ["RandomDraw", "InspectorConflict"]
 
@@ -44,6 +45,10 @@ class RandomDraw(BaseModel):
     objects = RestrictedQuerySet.as_manager()
     scope_region_field = "region__code"
     scope_entity_field = None
+    # Published draws reach the public through the portal; in the back office they are the
+    # regulator's records, as plans are.
+    role_actions = {role: actions for role, actions in DEFAULT_ROLE_ACTIONS.items()
+                    if role not in (Role.ENTERPRISE, Role.DATA_CONSUMER)}
     # The full inputs and outputs can hold ten thousand rows; the audit entry carries their
     # digests (and the seed), which is enough to show that a stored record was altered.
     audit_exclude = ("created", "updated", "inputs", "outputs")
@@ -59,7 +64,7 @@ class RandomDraw(BaseModel):
 
     def __str__(self) -> str:
         label = self.title or self.get_kind_display()
-        return f"{label}（{self.drawn_at:%Y-%m-%d}，种子 {self.seed}）"
+        return f"{label}（{timezone.localtime(self.drawn_at):%Y-%m-%d}，种子 {self.seed}）"
 
     @property
     def drawn_count(self) -> int:
@@ -80,6 +85,8 @@ class InspectorConflict(BaseModel):
     objects = RestrictedQuerySet.as_manager()
     scope_region_field = "entity__region__code"
     scope_entity_field = None
+    role_actions = {role: actions for role, actions in DEFAULT_ROLE_ACTIONS.items()
+                    if role not in (Role.ENTERPRISE, Role.DATA_CONSUMER)}
 
     class Meta:
         ordering = ["user", "entity"]

@@ -30,6 +30,9 @@ PLAN_ROLE_ACTIONS: dict[str, set[str]] = {
     Role.COUNTY_OFFICER: {VIEW, ADD, CHANGE, EXPORT},
     Role.INSPECTOR: {VIEW},
     Role.LAB_STAFF: {VIEW},
+    # Enterprises see their own samples and results, not the regulator's plans and draws.
+    Role.ENTERPRISE: set(),
+    Role.DATA_CONSUMER: set(),
 }
 
 
