@@ -171,7 +171,16 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    # Several models name a choice set Status or Kind: give each schema enum its own name.
+    "ENUM_NAME_OVERRIDES": {
+        "EnforcementActionEnum": "qualitygov.inspection.models.Enforcement.Action",
+        "AttachmentKindEnum": "qualitygov.inspection.models.SampleAttachment.Kind",
+        "RandomDrawKindEnum": "qualitygov.inspection.models.RandomDraw.Kind",
+        "TestReportKindEnum": "qualitygov.inspection.models.TestReport.Kind",
+        "RuleVersionStatusEnum": "qualitygov.inspection.models.RuleVersion.Status",
+        "PlanStatusEnum": "qualitygov.inspection.models.InspectionPlan.Status",
+        "SampleStatusEnum": "qualitygov.inspection.models.Sample.Status",
+    },
 }
 
 LOGGING = {

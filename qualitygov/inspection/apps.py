@@ -10,7 +10,15 @@ class InspectionConfig(AppConfig):
     def ready(self):
         from qualitygov.core.context_processors import register_menu
         from qualitygov.inspection.models import (
-            ImplementationRule, InspectionPlan, InspectionTask, RandomDraw, TestingLab,
+            ImplementationRule,
+            InspectionPlan,
+            InspectionTask,
+            Objection,
+            RandomDraw,
+            Rectification,
+            Sample,
+            TestingLab,
+            TestReport,
         )
 
         register_menu(_("监督抽查"), [
@@ -20,3 +28,12 @@ class InspectionConfig(AppConfig):
             (_("实施细则"), "inspection:implementationrule_list", ImplementationRule),
             (_("检验机构"), "inspection:testinglab_list", TestingLab),
         ], order=30)
+        register_menu(_("抽样与检验"), [
+            (_("抽样单"), "inspection:sample_list", Sample),
+            (_("录入抽样单"), "inspection:sample_add", Sample),
+            (_("批量上传检验结果"), "inspection:result_upload", TestReport),
+            (_("复检申请"), "inspection:objection_list", Objection),
+            (_("待处理的复检申请"), "inspection:objection_pending", Objection),
+            (_("整改"), "inspection:rectification_list", Rectification),
+            (_("逾期未整改"), "inspection:rectification_overdue", Rectification),
+        ], order=31)

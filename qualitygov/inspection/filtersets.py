@@ -10,6 +10,8 @@ import django_filters
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from qualitygov.core.filtersets import BaseFilterSet, RegionPrefixFilter
 from qualitygov.core.models import ProductCategory, User, region_q
@@ -34,6 +36,7 @@ __all__ = [
 ]
 
 
+@extend_schema_field(OpenApiTypes.STR)
 class CategoryPrefixFilter(django_filters.ModelChoiceFilter):
     """A product category and every category under it (codes are hierarchical: ``06`` holds ``0601``)."""
 
@@ -90,6 +93,7 @@ class InspectionTaskFilterSet(BaseFilterSet):
             self.form.fields["inspector"].queryset = User.objects.filter(
                 region_q("region_id", prefix), role=Role.INSPECTOR, is_active=True)
 
+    @extend_schema_field(OpenApiTypes.INT)
     def filter_inspector(self, queryset, name, value):
         if not value:
             return queryset
@@ -141,6 +145,7 @@ class TestingLabFilterSet(BaseFilterSet):
         model = TestingLab
         fields = ["q", "region", "category", "active"]
 
+    @extend_schema_field(OpenApiTypes.STR)
     def filter_category(self, queryset, name, value):
         if not value:
             return queryset

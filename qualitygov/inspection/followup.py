@@ -89,9 +89,15 @@ def notify_result(sample: Sample, *, user: User, on: dt.date | None = None) -> S
     if sample.status != Sample.Status.REPORTED:
         raise FollowUpRefused(_("抽样单 %(number)s 尚无检验报告或已告知。") % {"number": sample.number},
                               code="not_reported")
+    on = on or timezone.localdate()
+    tested_on = TestReport.objects.filter(sample=sample, kind=TestReport.Kind.INITIAL).values_list(
+        "tested_on", flat=True).first()
+    if tested_on and on < tested_on:
+        raise FollowUpRefused({"notified_on": _("告知日期不能早于检验完成日期 %(date)s。") % {"date": tested_on}},
+                              code="notified_before_tested")
     with audit.attributed_to(user):
         sample.status = Sample.Status.NOTIFIED
-        sample.notified_on = on or timezone.localdate()
+        sample.notified_on = on
         _save(sample, ["status", "notified_on"])
     return sample
 

@@ -46,7 +46,7 @@ from qualitygov.inspection.models import (
 __all__ = [
     "PlanRefused", "create_plan", "add_quota", "approve_plan", "close_plan", "planned_cost",
     "higher_level_conflicts", "draw_quota", "draw_task_inspectors", "draw_quota_inspectors", "six_month_exclusions",
-    "SIX_MONTHS",
+    "SIX_MONTHS", "set_draw_published", "published_draws",
 ]
 
 # SAMR Order 18: the same product of the same producer is not sampled again within six months.
@@ -368,6 +368,20 @@ def _draw_tasks(quota: PlanQuota, user: User, seed: int) -> int:
     return drawn
 
 
+def set_draw_published(record: RandomDraw, *, user: User, published: bool = True) -> RandomDraw:
+    """Publish (or withdraw) a draw record on the portal. Only entity draws are published: an
+    inspector draw's inputs hold declared personal relations and the labs' staff lists."""
+    if published and record.kind != RandomDraw.Kind.ENTITIES:
+        raise PlanRefused(_("抽取检查人员的记录含利益关系申报等个人信息，不对外公开。"), code="inspector_draw_private")
+    if record.published == published:
+        raise PlanRefused(_("该抽取记录已公开。") if published else _("该抽取记录尚未公开。"),
+                          code="already_published" if published else "not_published")
+    with audit.attributed_to(user):
+        record.published = published
+        record.save(update_fields=["published", "updated"])
+    return record
+
+
 def published_draws():
     """Draw records the planning units chose to publish (for the public portal)."""
-    return RandomDraw.objects.filter(published=True)
+    return RandomDraw.objects.filter(published=True, kind=RandomDraw.Kind.ENTITIES)

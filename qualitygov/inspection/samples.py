@@ -140,7 +140,8 @@ def record_sample(task: InspectionTask, *, user: User, sampled_on: dt.date, insp
             sample_unit=sample_unit or version.sample_unit, sample_cost_cny=sample_cost_cny or 0,
             cost_paid_on=cost_paid_on, **_dimensions(task))
         sample.inspectors.set(inspectors)
-        sealed_at = timezone.make_aware(dt.datetime.combine(sampled_on, dt.time(12)))
+        # Sealed on site on the sampling day: now when recorded the same day, else midday of that day.
+        sealed_at = min(timezone.now(), timezone.make_aware(dt.datetime.combine(sampled_on, dt.time(12))))
         for portion in (CustodyEvent.Portion.TEST, CustodyEvent.Portion.SPARE):
             CustodyEvent.objects.create(sample=sample, portion=portion, event=CustodyEvent.Event.SEALED,
                                         happened_at=sealed_at, by=user, location=place, seal_number=seal_number)

@@ -503,9 +503,13 @@ class DrawPublishView(ScopedViewMixin, View):
     def post(self, request, *args, **kwargs):
         record = self.get_object(CHANGE)
         wanted = request.POST.get("published")
-        record.published = (wanted in ("1", "true", "on")) if wanted is not None else not record.published
-        record.save(update_fields=["published", "updated"])
-        messages.success(request, _("抽取记录已公开。") if record.published else _("抽取记录已取消公开。"))
+        published = (wanted in ("1", "true", "on")) if wanted is not None else not record.published
+        try:
+            planning.set_draw_published(record, user=request.user, published=published)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("抽取记录已公开。") if record.published else _("抽取记录已取消公开。"))
         return HttpResponseRedirect(reverse("inspection:randomdraw_detail", args=[record.pk]))
 
 

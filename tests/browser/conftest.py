@@ -14,6 +14,7 @@ import pytest
 
 # The shared fixtures live in qualitygov/conftest.py, which only covers tests under qualitygov/.
 from qualitygov.conftest import PASSWORD, registry, users  # noqa: F401
+from qualitygov.inspection.tests.fixtures import workflow  # noqa: F401
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
@@ -112,4 +113,4 @@ def signed_in(context, live_server):
     return _sign_in
 
 
-__all__ = ["PASSWORD", "registry", "users"]
+__all__ = ["PASSWORD", "registry", "users", "workflow"]

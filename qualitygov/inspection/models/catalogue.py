@@ -15,6 +15,7 @@ import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -89,6 +90,9 @@ class ImplementationRule(CatalogueModel):
 
     def __str__(self) -> str:
         return f"{self.code} {self.title}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("inspection:implementationrule_detail", args=[self.pk])
 
     def clean(self):
         super().clean()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -65,6 +66,9 @@ class RandomDraw(BaseModel):
     def __str__(self) -> str:
         label = self.title or self.get_kind_display()
         return f"{label}（{timezone.localtime(self.drawn_at):%Y-%m-%d}，种子 {self.seed}）"
+
+    def get_absolute_url(self) -> str:
+        return reverse("inspection:randomdraw_detail", args=[self.pk])
 
     @property
     def drawn_count(self) -> int:

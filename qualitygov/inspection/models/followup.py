@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -75,6 +76,9 @@ class Objection(LabScopedModel):
     def __str__(self) -> str:
         return f"{self.sample.number} {self.get_status_display()}"
 
+    def get_absolute_url(self) -> str:
+        return reverse("inspection:sample_detail", args=[self.sample_id])
+
 
 class Rectification(BaseModel):
     """An order to correct within a deadline (责令限期改正), and its re-check."""
@@ -118,6 +122,9 @@ class Rectification(BaseModel):
     def __str__(self) -> str:
         return f"{self.sample.number} 整改至 {self.deadline:%Y-%m-%d}（{self.get_status_display()}）"
 
+    def get_absolute_url(self) -> str:
+        return reverse("inspection:sample_detail", args=[self.sample_id])
+
 
 class Enforcement(BaseModel):
     """A step of Art. 17 escalation against an entity whose product stays unqualified."""
@@ -154,3 +161,6 @@ class Enforcement(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.sample.number} {self.get_action_display()}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("inspection:sample_detail", args=[self.sample_id])

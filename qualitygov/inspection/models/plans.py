@@ -14,6 +14,7 @@ import decimal
 
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -76,6 +77,9 @@ class TestingLab(BaseModel):
     def __str__(self) -> str:
         return self.name
 
+    def get_absolute_url(self) -> str:
+        return reverse("inspection:testinglab_detail", args=[self.pk])
+
 
 class InspectionPlan(BaseModel):
     """A yearly or quarterly spot-check plan of one regulator (province, city or county)."""
@@ -131,6 +135,9 @@ class InspectionPlan(BaseModel):
     def __str__(self) -> str:
         return f"{self.code} {self.title}"
 
+    def get_absolute_url(self) -> str:
+        return reverse("inspection:inspectionplan_detail", args=[self.pk])
+
     @property
     def level(self) -> str:
         """Administrative level of the issuing unit: ``province``, ``city`` or ``county``."""
@@ -180,6 +187,9 @@ class PlanQuota(BaseModel):
     def __str__(self) -> str:
         return f"{self.plan.code}：{self.category} · {self.region} · {self.batches}"
 
+    def get_absolute_url(self) -> str:
+        return reverse("inspection:inspectionplan_detail", args=[self.plan_id])
+
     @property
     def planned_cost(self) -> decimal.Decimal:
         return self.unit_cost_cny * self.batches
@@ -223,3 +233,6 @@ class InspectionTask(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.quota.plan.code} #{self.draw_rank} {self.entity}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("inspection:inspectiontask_detail", args=[self.pk])

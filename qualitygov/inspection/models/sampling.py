@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -50,7 +51,8 @@ class LabScopedModel(BaseModel):
             prefix = f"{cls.sample_path}__" if cls.sample_path else ""
             labs = list(user.testing_labs.values_list("pk", flat=True))
             return queryset.filter(models.Q(**{f"{prefix}task__quota__lab__in": labs})
-                                   | models.Q(**{f"{prefix}reports__lab__in": labs})).distinct()
+                                   | models.Q(**{f"{prefix}reports__lab__in": labs})
+                                   | models.Q(**{f"{prefix}objection__reinspection_lab__in": labs})).distinct()
         return super().apply_scope(queryset, user)
 
 
@@ -133,6 +135,9 @@ class Sample(LabScopedModel):
     def __str__(self) -> str:
         return f"{self.number} {self.product_name or self.get_outcome_display()}"
 
+    def get_absolute_url(self) -> str:
+        return reverse("inspection:sample_detail", args=[self.pk])
+
     @property
     def is_refusal(self) -> bool:
         return self.outcome == self.Outcome.REFUSED
@@ -176,6 +181,9 @@ class CustodyEvent(LabScopedModel):
     def __str__(self) -> str:
         return f"{self.sample.number} {self.get_portion_display()} {self.get_event_display()}"
 
+    def get_absolute_url(self) -> str:
+        return reverse("inspection:sample_detail", args=[self.sample_id])
+
 
 class SampleAttachment(LabScopedModel):
     """A photo, the signed sampling slip or another file kept with a sample."""
@@ -208,6 +216,9 @@ class SampleAttachment(LabScopedModel):
 
     def __str__(self) -> str:
         return f"{self.sample.number} {self.get_kind_display()} {self.original_name}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("inspection:sample_detail", args=[self.sample_id])
 
 
 class TestReport(LabScopedModel):
@@ -249,6 +260,9 @@ class TestReport(LabScopedModel):
 
     def __str__(self) -> str:
         return f"{self.report_number}（{self.get_kind_display()}：{self.get_verdict_display()}）"
+
+    def get_absolute_url(self) -> str:
+        return reverse("inspection:sample_detail", args=[self.sample_id])
 
 
 class ItemResult(models.Model):

@@ -10,6 +10,7 @@ import decimal
 from types import SimpleNamespace
 
 import pytest
+from django.utils import timezone
 
 from qualitygov.conftest import PASSWORD, make_uscc
 from qualitygov.core.audit import acting_as
@@ -22,7 +23,10 @@ from qualitygov.inspection.models import InspectionTask, RuleVersion, Sample, Te
 from qualitygov.registry.models import MarketEntity, Product
 
 CEMENT = "0601"
-TODAY = dt.date.today()
+TODAY = timezone.localdate()  # the services date things in the site's time zone (Asia/Shanghai)
+# The year of the fixtures' plans: far enough back that a sample, its test, notice and a 60-day
+# history all fit inside the plan's window and before today, whatever day the tests run.
+YEAR = (TODAY - dt.timedelta(days=120)).year
 
 
 def first_item_of_class(version: RuleVersion, item_class: str) -> str:
@@ -52,7 +56,7 @@ def make_user(username: str, role: str, region: str | None) -> User:
 def approved_plan(user: User, *, region: str, quota_region: str, batches: int, lab: TestingLab,
                   budget: str = "100000", unit_cost: str = "1500", category: str = CEMENT, stage: str = "production"):
     """A yearly plan of ``user``'s unit with one quota, issued. Returns ``(plan, quota)``."""
-    year = TODAY.year
+    year = YEAR
     with acting_as(user):
         plan = planning.create_plan(user=user, title=f"{year}年水泥产品质量监督抽查", period="year", year=year,
                                     starts_on=dt.date(year, 1, 1), ends_on=dt.date(year, 12, 31),
@@ -107,7 +111,8 @@ def task_for_entity(workflow, entity: MarketEntity, *, user: User | None = None)
 def take_sample(workflow, task: InspectionTask, *, sampled_on: dt.date | None = None) -> Sample:
     """Record a sample for ``task`` by two inspectors who are not the lab's testers."""
     version = task.quota.rule_version
-    sampled_on = sampled_on or max(task.quota.plan.starts_on, TODAY - dt.timedelta(days=40))
+    plan = task.quota.plan
+    sampled_on = sampled_on or min(plan.ends_on, max(plan.starts_on, TODAY - dt.timedelta(days=90)))
     return samples.record_sample(
         task, user=workflow.inspectors[0], sampled_on=sampled_on, inspectors=workflow.inspectors[:2],
         product_name="普通硅酸盐水泥", batch_number="B20240601", production_date=sampled_on - dt.timedelta(days=5),
@@ -119,5 +124,5 @@ def report(workflow, sample: Sample, *, failing: tuple[str, ...] = (), number: s
            user: User | None = None, kind: str = "initial", tested_on: dt.date | None = None):
     """Enter the lab's report on ``sample`` (the items in ``failing`` fail)."""
     return results.enter_results(sample, user=user or workflow.users["lab"], report_number=number or f"R-{sample.number}",
-                                 tested_on=tested_on or sample.sampled_on + dt.timedelta(days=10),
+                                 tested_on=tested_on or sample.sampled_on + dt.timedelta(days=3),
                                  items=results_for(sample.rule_version, failing), kind=kind)

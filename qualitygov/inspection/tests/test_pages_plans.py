@@ -24,12 +24,12 @@ from qualitygov.inspection.models import (
     RandomDraw,
     TestItem,
 )
-from qualitygov.inspection.tests.fixtures import CEMENT, TODAY, approved_plan
+from qualitygov.inspection.tests.fixtures import CEMENT, TODAY, YEAR, approved_plan
 from qualitygov.registry.models import MarketEntity
 
 pytestmark = pytest.mark.django_db
 
-YEAR = TODAY.year
+YEAR = YEAR
 
 
 def plan_post(**overrides) -> dict:

@@ -30,13 +30,14 @@ from qualitygov.inspection.models import (
 from qualitygov.inspection.tests.fixtures import (
     CEMENT,
     TODAY,
+    YEAR,
     approved_plan,
     first_item_of_class,
     report,
     results_for,
     take_sample,
     task_for_entity,  # noqa: F401  (pytest fixture)
-    )
+)
 from qualitygov.registry.models import MarketEntity
 
 pytestmark = pytest.mark.django_db
@@ -54,10 +55,10 @@ def region(code):
 
 def test_quota_over_budget_is_refused_and_nothing_is_written(workflow):
     user = workflow.users["changchun"]
-    plan = planning.create_plan(user=user, title="长春市水泥抽查", period="quarter", year=TODAY.year, quarter=4,
-                                starts_on=dt.date(TODAY.year, 10, 1), ends_on=dt.date(TODAY.year, 12, 31),
+    plan = planning.create_plan(user=user, title="长春市水泥抽查", period="quarter", year=YEAR, quarter=4,
+                                starts_on=dt.date(YEAR, 10, 1), ends_on=dt.date(YEAR, 12, 31),
                                 budget_cny=decimal.Decimal("5000"), labs=[workflow.lab1])
-    assert plan.code.startswith(f"220100-{TODAY.year}Q4-")
+    assert plan.code.startswith(f"220100-{YEAR}Q4-")
     with pytest.raises(ValidationError) as refused:
         planning.add_quota(plan, user=user, category=cement(), region=region("220104"), batches=4,
                            unit_cost_cny=decimal.Decimal("1500"), lab=workflow.lab1)
@@ -72,8 +73,8 @@ def test_lower_level_cannot_recheck_what_the_province_checks_in_the_period(workf
     """The province's issued plan samples cement in 南关区 this year: 长春市 cannot plan cement in 南关区
     (nor in the whole city, which contains it), but may in 朝阳区, and may plan another category."""
     user = workflow.users["changchun"]
-    plan = planning.create_plan(user=user, title="长春市水泥抽查", period="year", year=TODAY.year,
-                                starts_on=dt.date(TODAY.year, 1, 1), ends_on=dt.date(TODAY.year, 12, 31),
+    plan = planning.create_plan(user=user, title="长春市水泥抽查", period="year", year=YEAR,
+                                starts_on=dt.date(YEAR, 1, 1), ends_on=dt.date(YEAR, 12, 31),
                                 budget_cny=decimal.Decimal("90000"))
     for target in ("220102", "220100"):
         with pytest.raises(ValidationError) as refused:
@@ -84,25 +85,25 @@ def test_lower_level_cannot_recheck_what_the_province_checks_in_the_period(workf
     planning.add_quota(plan, user=user, category=cement(), region=region("220104"), batches=1,
                        unit_cost_cny=decimal.Decimal("100"), lab=workflow.lab1)
     # Next year the province's plan does not cover: allowed.
-    later = planning.create_plan(user=user, title="次年", period="year", year=TODAY.year + 1,
-                                 starts_on=dt.date(TODAY.year + 1, 1, 1), ends_on=dt.date(TODAY.year + 1, 12, 31),
+    later = planning.create_plan(user=user, title="次年", period="year", year=YEAR + 1,
+                                 starts_on=dt.date(YEAR + 1, 1, 1), ends_on=dt.date(YEAR + 1, 12, 31),
                                  budget_cny=decimal.Decimal("90000"))
     planning.add_quota(later, user=user, category=cement(), region=region("220102"), batches=1,
-                       unit_cost_cny=decimal.Decimal("100"), lab=workflow.lab1, on_date=dt.date(TODAY.year + 1, 1, 2))
+                       unit_cost_cny=decimal.Decimal("100"), lab=workflow.lab1, on_date=dt.date(YEAR + 1, 1, 2))
 
 
 def test_plan_rules_on_region_window_and_issue(workflow):
     user = workflow.users["nanguan"]
     with pytest.raises(ValidationError):
-        planning.create_plan(user=user, title="x", period="quarter", year=TODAY.year, quarter=1,
-                             starts_on=dt.date(TODAY.year, 3, 1), ends_on=dt.date(TODAY.year, 4, 30),
+        planning.create_plan(user=user, title="x", period="quarter", year=YEAR, quarter=1,
+                             starts_on=dt.date(YEAR, 3, 1), ends_on=dt.date(YEAR, 4, 30),
                              budget_cny=decimal.Decimal("1"))
     with pytest.raises(ValidationError):
-        planning.create_plan(user=user, title="x", period="year", year=TODAY.year, region=region("220100"),
-                             starts_on=dt.date(TODAY.year, 1, 1), ends_on=dt.date(TODAY.year, 2, 1),
+        planning.create_plan(user=user, title="x", period="year", year=YEAR, region=region("220100"),
+                             starts_on=dt.date(YEAR, 1, 1), ends_on=dt.date(YEAR, 2, 1),
                              budget_cny=decimal.Decimal("1"))
-    plan = planning.create_plan(user=user, title="南关区", period="year", year=TODAY.year,
-                                starts_on=dt.date(TODAY.year, 1, 1), ends_on=dt.date(TODAY.year, 12, 31),
+    plan = planning.create_plan(user=user, title="南关区", period="year", year=YEAR,
+                                starts_on=dt.date(YEAR, 1, 1), ends_on=dt.date(YEAR, 12, 31),
                                 budget_cny=decimal.Decimal("1000"))
     with pytest.raises(ValidationError) as refused:
         planning.add_quota(plan, user=user, category=cement(), region=region("220104"), batches=1,
@@ -437,8 +438,8 @@ def test_county_officer_sees_only_the_county_plans_and_samples(workflow):
     task_yanji = task_for_entity(workflow, workflow.yanji[0])
     in_nanguan, in_yanji = take_sample(workflow, task_nanguan), take_sample(workflow, task_yanji)
     county = workflow.users["nanguan"]
-    own_plan = planning.create_plan(user=county, title="南关区计划", period="year", year=TODAY.year,
-                                    starts_on=dt.date(TODAY.year, 1, 1), ends_on=dt.date(TODAY.year, 12, 31),
+    own_plan = planning.create_plan(user=county, title="南关区计划", period="year", year=YEAR,
+                                    starts_on=dt.date(YEAR, 1, 1), ends_on=dt.date(YEAR, 12, 31),
                                     budget_cny=decimal.Decimal("1000"))
     assert list(InspectionPlan.objects.restrict(county)) == [own_plan]
     assert set(Sample.objects.restrict(county)) == {in_nanguan}
