@@ -36,4 +36,5 @@ class InspectionConfig(AppConfig):
             (_("待处理的复检申请"), "inspection:objection_pending", Objection),
             (_("整改"), "inspection:rectification_list", Rectification),
             (_("逾期未整改"), "inspection:rectification_overdue", Rectification),
+            (_("抽检统计"), "inspection:statistics", InspectionPlan),
         ], order=31)
