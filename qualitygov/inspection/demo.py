@@ -235,7 +235,13 @@ def seed_inspection_demo(seed: int = 20121, today: dt.date | None = None) -> dic
                                       items=results_for(sample.rule_version, () if overturn else tuple(
                                           item["code"] for item in sample.failing_items)))
                 counts["objections"] += 1
-        counts["published"] = publication.publish_due(today, user=province)["published"]
+        # The monthly publication runs of last year (and up to today), so publication dates spread
+        # over the year as they would.
+        counts["published"] = 0
+        run_on = dt.date(last, 4, 1)
+        while run_on <= today:
+            counts["published"] += publication.publish_due(run_on, user=province)["published"]
+            run_on += relativedelta(months=1)
         planning.close_plan(plan, user=province)
         counts["plans"] += 1
 
