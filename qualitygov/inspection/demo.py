@@ -51,17 +51,22 @@ DEMO_INSPECTORS = (
 CITIES = ("220100", "220200", "220300", "220400", "220500", "220600", "220700", "220800", "222400")
 
 
+def _number(value) -> str:
+    """A decimal as a lab writes it: no trailing zeros (``47`` rather than ``47.000000``)."""
+    return format(value.normalize(), "f")
+
+
 def passing_value(item: TestItem) -> ItemResult:
     """A result that meets the item's requirement."""
     match item.limit_kind:
         case TestItem.LimitKind.MIN:
-            return ItemResult(str(item.limit_min + 1), item.unit)
+            return ItemResult(_number(item.limit_min + 1), item.unit)
         case TestItem.LimitKind.MAX:
-            return ItemResult(str(item.limit_max / 2), item.unit)
+            return ItemResult(_number(item.limit_max / 2), item.unit)
         case TestItem.LimitKind.RANGE:
-            return ItemResult(str((item.limit_min + item.limit_max) / 2), item.unit)
+            return ItemResult(_number((item.limit_min + item.limit_max) / 2), item.unit)
         case TestItem.LimitKind.EQUALS:
-            return ItemResult(str(item.limit_min), item.unit)
+            return ItemResult(_number(item.limit_min), item.unit)
     return ItemResult("符合要求", None, "pass")
 
 
@@ -69,9 +74,9 @@ def failing_value(item: TestItem) -> ItemResult:
     """A result that breaks the item's requirement."""
     match item.limit_kind:
         case TestItem.LimitKind.MIN | TestItem.LimitKind.RANGE if item.limit_min is not None:
-            return ItemResult(str(item.limit_min - 1), item.unit)
+            return ItemResult(_number(item.limit_min - 1), item.unit)
         case TestItem.LimitKind.MAX:
-            return ItemResult(str(item.limit_max + 1), item.unit)
+            return ItemResult(_number(item.limit_max + 1), item.unit)
     return ItemResult("不符合要求", None, "fail")
 
 
@@ -115,8 +120,11 @@ def _ensure_products(rng: random.Random, categories: list[ProductCategory], per_
         have = set(Product.objects.filter(category=category).values_list("producer_id", flat=True))
         pool = list(manufacturing.filter(industry_id=category.industry_id).values_list("pk", flat=True)) \
             if category.industry_id else []
-        if len(pool) < per_category:
-            pool += list(manufacturing.values_list("pk", flat=True).order_by("pk"))
+        if len(pool) < per_category and category.industry_id:
+            # Too few makers in the industry itself: take manufacturers of neighbouring divisions
+            # (same first digit of the GB/T 4754 code, e.g. 3x machinery and metal products).
+            pool += list(manufacturing.filter(industry__code__startswith=category.industry_id[0])
+                         .values_list("pk", flat=True).order_by("pk"))
         pool = sorted(set(pool) - have)
         rng.shuffle(pool)
         for entity_id in pool[: max(0, per_category - len(have))]:

@@ -153,8 +153,8 @@ class CustodyEvent(LabScopedModel):
     class Event(models.TextChoices):
         SEALED = "sealed", _("封样")
         SENT = "sent", _("寄送")
-        RECEIVED = "received", _("接收")
-        STORED = "stored", _("保存")
+        RECEIVED = "received", pgettext_lazy("custody step", "接收")
+        STORED = "stored", pgettext_lazy("custody step", "保存")
         RETURNED = "returned", _("退还")
 
     sample = models.ForeignKey(Sample, verbose_name=_("抽样单"), on_delete=models.CASCADE, related_name="custody")
