@@ -32,7 +32,7 @@ from drf_spectacular.utils import (
     extend_schema_field,
     extend_schema_view,
 )
-from rest_framework import serializers, status, viewsets
+from rest_framework import exceptions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
@@ -680,15 +680,18 @@ def _sample_queryset():
     return Sample.objects.select_related("plan", "entity", "category", "region")
 
 
-def _sample_detail_queryset():
+def _sample_detail_queryset(user):
+    """One sample with its parts; rectifications and Art. 17 measures are shown only to the roles
+    that may see them (their own role table narrows the sample's)."""
     return _sample_queryset().select_related("rule_version", "objection").prefetch_related(
         "inspectors",
         Prefetch("reports", queryset=TestReport.objects.select_related("lab", "rule_version", "entered_by")
                  .prefetch_related(Prefetch("items", queryset=ItemResult.objects.select_related("item")))),
         Prefetch("custody", queryset=CustodyEvent.objects.select_related("by")),
         Prefetch("attachments", queryset=SampleAttachment.objects.select_related("uploaded_by")),
-        Prefetch("rectifications", queryset=Rectification.objects.select_related("ordered_by", "rechecked_by")),
-        Prefetch("enforcements", queryset=Enforcement.objects.select_related("decided_by")))
+        Prefetch("rectifications", queryset=Rectification.objects.restrict(user).select_related("ordered_by",
+                                                                                                "rechecked_by")),
+        Prefetch("enforcements", queryset=Enforcement.objects.restrict(user).select_related("decided_by")))
 
 
 def _tasks_response(task_ids) -> list:
@@ -867,25 +870,33 @@ class TaskViewSet(WorkflowViewSet):
                    responses={201: SampleDetailSerializer, 400: REFUSED})
     @action(detail=True, methods=["post"])
     def sample(self, request, pk=None):
+        self._require_recorder(request.user)
         task = self.get_object()
         data = dict(self.input(SampleRecordSerializer))
         inspectors = self._inspectors(task, data)
         data.pop("inspectors", None)
         with transaction.atomic():
             made = samples.record_sample(task, user=request.user, inspectors=inspectors, **data)
-        return Response(SampleDetailSerializer(_sample_detail_queryset().get(pk=made.pk)).data,
+        return Response(SampleDetailSerializer(_sample_detail_queryset(request.user).get(pk=made.pk)).data,
                         status=status.HTTP_201_CREATED)
+
+    @staticmethod
+    def _require_recorder(user) -> None:
+        # Samplers and officers record what happened on site; lab staff never do (they test).
+        if not user.is_superuser and user.role not in samples.RECORDER_ROLES:
+            raise exceptions.PermissionDenied(_("抽样单由抽样人员或监管人员录入；检验机构和企业不能录入抽样单。"))
 
     @extend_schema(summary=gettext_lazy("录入拒检"), request=RefusalSerializer,
                    responses={201: SampleDetailSerializer, 400: REFUSED})
     @action(detail=True, methods=["post"])
     def refusal(self, request, pk=None):
+        self._require_recorder(request.user)
         task = self.get_object()
         data = self.input(RefusalSerializer)
         with transaction.atomic():
             made = samples.record_refusal(task, user=request.user, inspectors=self._inspectors(task, data),
                                           sampled_on=data["sampled_on"], reason=data["reason"], place=data["place"])
-        return Response(SampleDetailSerializer(_sample_detail_queryset().get(pk=made.pk)).data,
+        return Response(SampleDetailSerializer(_sample_detail_queryset(request.user).get(pk=made.pk)).data,
                         status=status.HTTP_201_CREATED)
 
 
@@ -932,7 +943,7 @@ class SampleViewSet(WorkflowViewSet):
         return SampleSerializer if self.action == "list" else SampleDetailSerializer
 
     def _detail(self, sample, code=status.HTTP_200_OK) -> Response:
-        return Response(SampleDetailSerializer(_sample_detail_queryset().get(pk=sample.pk)).data, status=code)
+        return Response(SampleDetailSerializer(_sample_detail_queryset(self.request.user).get(pk=sample.pk)).data, status=code)
 
     def retrieve(self, request, *args, **kwargs):
         return self._detail(self.get_object())

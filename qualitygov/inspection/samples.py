@@ -53,6 +53,15 @@ def next_sample_number(on_date: dt.date) -> str:
     return f"{stem}{sequence:06d}"
 
 
+# Who records what happened on site: the samplers themselves, or an officer of the unit.
+RECORDER_ROLES = {Role.INSPECTOR, Role.PROVINCE_ADMIN, Role.PROVINCE_OFFICER, Role.CITY_OFFICER, Role.COUNTY_OFFICER}
+
+
+def _check_recorder(user: User) -> None:
+    if not user.is_superuser and user.role not in RECORDER_ROLES:
+        raise SampleRefused(_("抽样单由抽样人员或监管人员录入；检验机构和企业不能录入抽样单。"), code="not_recorder")
+
+
 def _check_task_open(task: InspectionTask) -> None:
     existing = Sample.objects.filter(task=task).values_list("number", flat=True).first()
     if existing:
@@ -100,6 +109,7 @@ def record_sample(task: InspectionTask, *, user: User, sampled_on: dt.date, insp
                   place: str = "", seal_number: str = "") -> Sample:
     """Record the sample taken for ``task``; seals both portions (custody starts at the site)."""
     inspectors = list(inspectors)
+    _check_recorder(user)
     _check_task_open(task)
     _check_samplers(task, inspectors, sampled_on)
     version = task.quota.rule_version
@@ -154,6 +164,7 @@ def record_refusal(task: InspectionTask, *, user: User, sampled_on: dt.date, ins
                    reason: str, place: str = "") -> Sample:
     """Record that the entity refused sampling (拒检): a finding in itself, final at once."""
     inspectors = list(inspectors)
+    _check_recorder(user)
     _check_task_open(task)
     _check_samplers(task, inspectors, sampled_on)
     if not (reason or "").strip():

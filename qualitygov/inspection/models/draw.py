@@ -48,8 +48,8 @@ class RandomDraw(BaseModel):
     scope_entity_field = None
     # Published draws reach the public through the portal; in the back office they are the
     # regulator's records, as plans are.
-    role_actions = {role: actions for role, actions in DEFAULT_ROLE_ACTIONS.items()
-                    if role not in (Role.ENTERPRISE, Role.DATA_CONSUMER)}
+    # (A role missing from a role table falls back to the default, so "none" is written out.)
+    role_actions = {**DEFAULT_ROLE_ACTIONS, Role.ENTERPRISE: set(), Role.DATA_CONSUMER: set()}
     # The full inputs and outputs can hold ten thousand rows; the audit entry carries their
     # digests (and the seed), which is enough to show that a stored record was altered.
     audit_exclude = ("created", "updated", "inputs", "outputs")
@@ -89,8 +89,7 @@ class InspectorConflict(BaseModel):
     objects = RestrictedQuerySet.as_manager()
     scope_region_field = "entity__region__code"
     scope_entity_field = None
-    role_actions = {role: actions for role, actions in DEFAULT_ROLE_ACTIONS.items()
-                    if role not in (Role.ENTERPRISE, Role.DATA_CONSUMER)}
+    role_actions = {**DEFAULT_ROLE_ACTIONS, Role.ENTERPRISE: set(), Role.DATA_CONSUMER: set()}
 
     class Meta:
         ordering = ["user", "entity"]

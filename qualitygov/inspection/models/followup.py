@@ -30,6 +30,9 @@ FOLLOWUP_ROLE_ACTIONS: dict[str, set[str]] = {
     Role.LAB_STAFF: {VIEW},
     # The entity files its own objection and reports its own rectification.
     Role.ENTERPRISE: {VIEW, ADD},
+    # Other departments read published results through the public API and credit data, not the
+    # regulator's case files. (A role missing from a table would fall back to the default.)
+    Role.DATA_CONSUMER: set(),
 }
 
 
@@ -107,7 +110,7 @@ class Rectification(BaseModel):
     objects = RestrictedQuerySet.as_manager()
     scope_region_field = "sample__region__code"
     scope_entity_field = "sample__entity_id"
-    role_actions = {role: actions for role, actions in FOLLOWUP_ROLE_ACTIONS.items() if role != Role.LAB_STAFF}
+    role_actions = {**FOLLOWUP_ROLE_ACTIONS, Role.LAB_STAFF: set()}
 
     class Meta:
         ordering = ["-ordered_on", "-id"]
@@ -147,8 +150,7 @@ class Enforcement(BaseModel):
     objects = RestrictedQuerySet.as_manager()
     scope_region_field = "sample__region__code"
     scope_entity_field = "sample__entity_id"
-    role_actions = {role: actions for role, actions in FOLLOWUP_ROLE_ACTIONS.items() if role != Role.LAB_STAFF} | {
-        Role.ENTERPRISE: {VIEW}}
+    role_actions = {**FOLLOWUP_ROLE_ACTIONS, Role.LAB_STAFF: set(), Role.ENTERPRISE: {VIEW}}
 
     class Meta:
         ordering = ["sample", "decided_on", "id"]

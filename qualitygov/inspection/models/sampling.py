@@ -33,6 +33,9 @@ SAMPLE_ROLE_ACTIONS: dict[str, set[str]] = {
     Role.INSPECTOR: {VIEW, ADD, CHANGE, EXPORT},
     Role.LAB_STAFF: {VIEW, ADD, CHANGE},
     Role.ENTERPRISE: {VIEW},
+    # Other departments read published results through the public API (a role missing from a
+    # table would fall back to the default, so "none" is written out).
+    Role.DATA_CONSUMER: set(),
 }
 
 
