@@ -158,7 +158,8 @@ class PublicDrawDetailView(View):
             "title": record.title or record.get_kind_display(), "record": record,
             "items": (record.outputs or {}).get("items", []),
             "inputs_json": json.dumps(inputs, ensure_ascii=False, indent=2, sort_keys=True),
-            "current_algorithm": draw.ALGORITHM_VERSION,
+            "algorithm_is_current": record.algorithm in draw.COMPATIBLE_VERSIONS.get(record.kind,
+                                                                                     {draw.ALGORITHM_VERSION}),
         })
 
 
