@@ -31,6 +31,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from qualitygov.core.text import join_list
 from qualitygov.credit.models import Kind
 
 
@@ -140,7 +141,7 @@ def penalty_types(details: dict) -> set[str]:
         raise ValidationError({"details": _("行政处罚必须在 penalty_types 中注明处罚种类（如 warning、fine）。")})
     unknown = sorted(str(t) for t in raw if t not in PenaltyType.values)
     if unknown:
-        raise ValidationError({"details": _("未知的处罚种类：%(types)s。") % {"types": "、".join(unknown)}})
+        raise ValidationError({"details": _("未知的处罚种类：%(types)s。") % {"types": join_list(unknown)}})
     return set(raw)
 
 

@@ -7,6 +7,7 @@ from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from qualitygov.core.text import join_list
 from qualitygov.core.views import ObjectDetailView, ObjectHistoryView, ObjectListView
 from qualitygov.credit.models import CreditRecord
 
@@ -56,7 +57,7 @@ def detail_rows(details: dict) -> list[tuple[str, str]]:
     def text(key, value) -> str:
         labels = choice_labels.get(key, {})
         if isinstance(value, list):
-            return "、".join(text(key, v) if not isinstance(v, dict) else _dict_text(v) for v in value)
+            return join_list(text(key, v) if not isinstance(v, dict) else _dict_text(v) for v in value)
         if isinstance(value, dict):
             return _dict_text(value)
         return str(labels.get(value, value))

@@ -69,6 +69,8 @@ from pathlib import Path
 
 from django.utils.translation import gettext as _
 
+from qualitygov.core.text import join_list
+
 DATA_FILE = Path(__file__).resolve().parent / "data" / "iso2859_1_single_sampling_plans.json"
 
 NORMAL, TIGHTENED, REDUCED = "normal", "tightened", "reduced"
@@ -167,7 +169,7 @@ def parse_aql(value) -> str:
                 return printed
     raise AcceptanceSamplingError(
         "aql", _("接收质量限 AQL“%(value)s”不在标准的优选值系列中（可选：%(series)s）。")
-        % {"value": value, "series": "、".join(aql_series())})
+        % {"value": value, "series": join_list(aql_series())})
 
 
 def parse_level(value) -> str:
@@ -177,7 +179,7 @@ def parse_level(value) -> str:
         text = f"S-{text[1]}"
     if text not in LEVELS:
         raise AcceptanceSamplingError(
-            "level", _("检验水平“%(value)s”无效，可选：%(levels)s。") % {"value": value, "levels": "、".join(LEVELS)})
+            "level", _("检验水平“%(value)s”无效，可选：%(levels)s。") % {"value": value, "levels": join_list(LEVELS)})
     return text
 
 

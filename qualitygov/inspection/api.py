@@ -42,6 +42,7 @@ from qualitygov.core.api import error_body
 from qualitygov.core.api_permissions import RolePermission, action_for_request
 from qualitygov.core.models import ProductCategory, Region, User
 from qualitygov.core.roles import ADD, CHANGE, OFFICER_ROLES, VIEW, Role, actions_for
+from qualitygov.core.text import join_list
 from qualitygov.inspection import draw as draw_service
 from qualitygov.inspection import filtersets, followup, planning, results, samples
 from qualitygov.inspection.models import (
@@ -1229,6 +1230,6 @@ class StatisticsView(APIView):
                                         include_provisional=include_provisional, **params)
         except ValueError:
             message = _("分组维度有误：%(by)s。可选：%(choices)s。") % {
-                "by": by, "choices": "、".join(statistics.DIMENSIONS)}
+                "by": by, "choices": join_list(statistics.DIMENSIONS)}
             return Response(error_body(400, "invalid_dimension", message, {"by": [message]}), status=400)
         return Response(data)

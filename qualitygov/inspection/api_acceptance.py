@@ -11,6 +11,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 from qualitygov.core.api import error_body
+from qualitygov.core.text import join_list
 from qualitygov.inspection.acceptance import (
     LEVELS,
     SEVERITIES,
@@ -61,7 +62,7 @@ def sampling_plan_view(request):
     try:
         missing = [name for name in ("lot_size", "aql") if not params.get(name)]
         if missing:
-            message = gettext("缺少参数：%(names)s。") % {"names": "、".join(missing)}
+            message = gettext("缺少参数：%(names)s。") % {"names": join_list(missing)}
             return Response(error_body(400, "required", message, {name: [gettext("该参数为必填项。")] for name in missing}),
                             status=400)
         plan = sampling_plan(params["lot_size"], params["aql"], params.get("level") or "II",

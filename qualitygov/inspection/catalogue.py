@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from qualitygov.core import audit
 from qualitygov.core.models import AuditLog, ProductCategory
+from qualitygov.core.text import join_list
 from qualitygov.inspection.models.catalogue import (
     ImplementationRule,
     RuleVersion,
@@ -213,7 +214,7 @@ def judge(version: RuleVersion, results: Mapping[str, ItemResult]) -> Judgement:
         unit = normalize_unit(result.unit)
         factors = item.unit_factors()
         if unit and unit not in factors:
-            accepted = "、".join(factors) or _("无（定性项目不填单位）")
+            accepted = join_list(factors) or _("无（定性项目不填单位）")
             problems.append(ResultProblem(item.code, "unknown_unit",
                                           _("“%(name)s”的单位“%(unit)s”不被接受，可用单位：%(accepted)s。")
                                           % {"name": item.name, "unit": result.unit, "accepted": accepted}))
@@ -325,7 +326,7 @@ def load_demo_rules(directory: Path | None = None) -> dict[str, int]:
     missing = sorted(set(codes) - leaves)
     if missing:
         raise ValidationError(_("实施细则数据引用了不存在或不是二级类别的产品类别：%(codes)s。")
-                              % {"codes": "、".join(missing)})
+                              % {"codes": join_list(missing)})
 
     with audit.per_object_audit_disabled():
         existing_rules = {r.code: r for r in ImplementationRule.objects.filter(code__in=[r["code"] for r in rules])}
@@ -418,4 +419,4 @@ def _check_locked_unchanged(locked: list[RuleVersion], rows_by_pk: dict[int, lis
             changed.append(str(obj))
     if changed:
         raise ValidationError(_("以下实施细则版本已被抽查计划使用，数据文件不能修改其内容：%(versions)s。")
-                              % {"versions": "、".join(changed)}, code="locked")
+                              % {"versions": join_list(changed)}, code="locked")

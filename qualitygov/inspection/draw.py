@@ -104,6 +104,7 @@ from django.utils.translation import gettext as _
 
 from qualitygov.core.models import User, region_prefix, region_q
 from qualitygov.core.roles import Role
+from qualitygov.core.text import join_list
 from qualitygov.inspection import draw_sql
 from qualitygov.inspection.draw_sql import (
     DIGEST_SEEDS,
@@ -443,7 +444,7 @@ def draw_entities(*, seed: int, count: int, categories: Collection[str] | None =
                      % {"n": tally.count, "count": count})
     never = sorted(name for name, weight in ratios.items() if weight == 0 and tally.classes.get(name))
     if never:
-        notes.append(_("抽取比例为 0 的信用风险类别不参与抽取：%(classes)s。") % {"classes": "、".join(never)})
+        notes.append(_("抽取比例为 0 的信用风险类别不参与抽取：%(classes)s。") % {"classes": join_list(never)})
     return DrawResult(seed=seed, parameters=parameters, items=items, candidate_count=tally.count,
                       candidate_digest=digest_from_sums(tally.count, tally.sum1, tally.sum2),
                       candidate_classes=dict(sorted(tally.classes.items())), notes=notes)
@@ -928,7 +929,7 @@ def _redo(record):
 
 
 def _listing(values: list[str], limit: int = 20) -> str:
-    shown = "、".join(values[:limit])
+    shown = join_list(values[:limit])
     return shown if len(values) <= limit else _("%(shown)s 等") % {"shown": shown}
 
 

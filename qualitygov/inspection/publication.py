@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from qualitygov.core import audit
 from qualitygov.core.models import AuditLog, User
+from qualitygov.core.text import join_list
 from qualitygov.credit.models import Kind
 from qualitygov.credit.services import record_fact
 from qualitygov.inspection.followup import finalize_due
@@ -39,7 +40,7 @@ def _summary(sample: Sample) -> str:
     if sample.outcome == Sample.Outcome.REFUSED:
         return _("在%(plan)s中拒绝监督抽查（抽样单 %(number)s，%(date)s）。") % {
             "plan": sample.plan.title, "number": sample.number, "date": sample.sampled_on.isoformat()}
-    items = "、".join(item["name"] for item in sample.failing_items)
+    items = join_list(item["name"] for item in sample.failing_items)
     return _("%(plan)s：%(product)s（批号 %(batch)s，抽样单 %(number)s）经检验%(verdict)s，不合格项目：%(items)s。") % {
         "plan": sample.plan.title, "product": sample.product_name, "batch": sample.batch_number, "number": sample.number,
         "verdict": sample.get_verdict_display(), "items": items}

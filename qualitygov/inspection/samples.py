@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from qualitygov.core import audit
 from qualitygov.core.models import User
 from qualitygov.core.roles import Role
+from qualitygov.core.text import join_list
 from qualitygov.inspection.errors import Refused
 from qualitygov.inspection.models import CustodyEvent, InspectionTask, Sample, SampleAttachment
 from qualitygov.registry.models import Product
@@ -85,12 +86,12 @@ def _check_samplers(task: InspectionTask, inspectors: list[User], sampled_on: dt
     not_inspectors = [str(user) for user in inspectors if user.role != Role.INSPECTOR]
     if not_inspectors:
         raise SampleRefused({"inspectors": _("%(names)s 不是执法检查人员，不能担任抽样人员。")
-                             % {"names": "、".join(not_inspectors)}}, code="not_inspector")
+                             % {"names": join_list(not_inspectors)}}, code="not_inspector")
     testers = set(task.quota.lab.staff.values_list("pk", flat=True))
     both = [str(user) for user in inspectors if user.pk in testers]
     if both:
         raise SampleRefused({"inspectors": _("%(names)s 是承检机构的检验人员：抽样与检验不得由同一人员承担。")
-                             % {"names": "、".join(both)}}, code="sampler_tests")
+                             % {"names": join_list(both)}}, code="sampler_tests")
 
 
 def _dimensions(task: InspectionTask) -> dict:

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from qualitygov.core.tables import BaseTable
+from qualitygov.core.text import join_list
 from qualitygov.inspection.models import (
     ImplementationRule,
     InspectionPlan,
@@ -67,7 +68,7 @@ class InspectionTaskTable(BaseTable):
 
     def render_inspectors(self, record):
         names = [user.display_name for user in record.inspectors.all()]
-        return "、".join(names) if names else format_html('<span class="text-muted">{}</span>', _("未抽取"))
+        return join_list(names) if names else format_html('<span class="text-muted">{}</span>', _("未抽取"))
 
 
 class RandomDrawTable(BaseTable):
@@ -111,4 +112,4 @@ class TestingLabTable(BaseTable):
 
     def render_category_names(self, record):
         names = [str(category) for category in record.categories.all()]
-        return "、".join(names) if names else pgettext_lazy("lab scope", "不限")
+        return join_list(names) if names else pgettext_lazy("lab scope", "不限")

@@ -27,6 +27,7 @@ from django.views import View
 from qualitygov.core import audit
 from qualitygov.core.models import ProductCategory, Region
 from qualitygov.core.roles import ADD, CHANGE, VIEW, actions_for
+from qualitygov.core.text import join_list
 from qualitygov.core.views import ObjectDetailView, ObjectHistoryView, ObjectListView, ScopedViewMixin
 from qualitygov.inspection import catalogue, draw, filtersets, planning, tables
 from qualitygov.inspection.forms import DrawForm, PlanEditForm, PlanForm, QuotaForm, add_service_errors
@@ -411,17 +412,17 @@ def input_rows(record: RandomDraw, user) -> list[tuple[str, str, bool]]:
         ratios = inputs.get("class_ratios") or {}
         rows += [
             (_("抽取数量"), str(inputs.get("count", ""))),
-            (_("产品类别"), "、".join(f"{code} {names.get(code, '')}".strip() for code in codes) or _("不限")),
+            (_("产品类别"), join_list(f"{code} {names.get(code, '')}".strip() for code in codes) or _("不限")),
             (_("区域"), _region_label(inputs.get("region_prefix"))),
-            (_("登记状态"), "、".join(str(statuses.get(s, s)) for s in inputs.get("statuses") or [])),
-            (_("信用风险类别抽取比例"), "、".join(_("%(cls)s 类 %(value)s") % {"cls": cls, "value": f"{weight:g}"}
+            (_("登记状态"), join_list(str(statuses.get(s, s)) for s in inputs.get("statuses") or [])),
+            (_("信用风险类别抽取比例"), join_list(_("%(cls)s 类 %(value)s") % {"cls": cls, "value": f"{weight:g}"}
                                            for cls, weight in ratios.items())),
             (_("信用风险分类来源"), inputs.get("risk_classes") or _("未接入信用分类（全部按 B 类）")),
             (_("六个月内已抽查排除期起始日"), inputs.get("exclude_sampled_since") or "—"),
             (_("排除的市场主体"), _("%(n)d 户（六个月内已被抽查或上级已安排抽查）")
              % {"n": len(inputs.get("exclude_entity_ids") or [])}),
             (_("候选数量"), str(record.candidate_count)),
-            (_("候选信用风险类别分布"), "、".join(_("%(cls)s 类 %(value)s") % {"cls": cls, "value": n} for cls, n in
+            (_("候选信用风险类别分布"), join_list(_("%(cls)s 类 %(value)s") % {"cls": cls, "value": n} for cls, n in
                                           (inputs.get("candidate_classes") or {}).items()) or "—"),
         ]
     else:
@@ -431,8 +432,8 @@ def input_rows(record: RandomDraw, user) -> list[tuple[str, str, bool]]:
             (_("任务标识"), inputs.get("task_key", "")),
             (_("抽取人数"), str(inputs.get("count", ""))),
             (_("检查人员库区划"), _region_label(inputs.get("pool_region"))),
-            (_("被抽查市场主体"), "、".join(f"{name}（{uscc}）" for uscc, name in entities)
-             or "、".join(str(pk) for pk in entity_ids)),
+            (_("被抽查市场主体"), join_list(f"{name}（{uscc}）" for uscc, name in entities)
+             or join_list(str(pk) for pk in entity_ids)),
             (_("同一区划回避"), _("%(region)s，按%(level)s比较") % {
                 "region": _region_label(inputs.get("exclude_same_region_as")),
                 "level": _level_label(inputs.get("region_level"))} if inputs.get("exclude_same_region_as")

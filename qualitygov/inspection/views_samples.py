@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views import View
 
 from qualitygov.core.roles import ADD, CHANGE, OFFICER_ROLES, VIEW, Role
+from qualitygov.core.text import join_list
 from qualitygov.core.views import ObjectDetailView, ObjectListView, ScopedViewMixin
 from qualitygov.inspection import filtersets, followup, results, samples
 from qualitygov.inspection import forms_samples as forms
@@ -646,7 +647,7 @@ class ResultUploadView(ScopedViewMixin, View):
                     form.add_service_error(exc)
         if outcome is not None and outcome.ok and not form.cleaned_data["dry_run"]:
             messages.success(request, _("已导入 %(n)d 份检验报告：%(list)s。") % {
-                "n": len(outcome.reports), "list": "、".join(outcome.reports)})
+                "n": len(outcome.reports), "list": join_list(outcome.reports)})
             return HttpResponseRedirect(reverse("inspection:result_upload"))
         status = 200 if outcome is not None and outcome.ok else 400
         return self._render(form, outcome, status=status)

@@ -54,6 +54,7 @@ from qualitygov.core.identifiers import (
 )
 from qualitygov.core.models import Industry, ProductCategory, Region
 from qualitygov.core.roles import IMPORT, actions_for
+from qualitygov.core.text import join_list
 from qualitygov.registry.models import Licence, MarketEntity, Product
 
 KINDS = ("entities", "products", "licences")
@@ -222,7 +223,7 @@ def _choice_aliases(choices) -> dict[str, str]:
 def choice_parser(choices) -> Callable[[str], str]:
     """A choice written as its Chinese label or its key; the error lists the labels."""
     aliases = _choice_aliases(choices)
-    labels = "、".join(str(label) for _key, label in choices)
+    labels = join_list(str(label) for _key, label in choices)
 
     def parse(raw: str) -> str:
         key = aliases.get(raw.lower())
@@ -421,7 +422,7 @@ class Importer:
 
 
 def _rows_text(rows: list[int]) -> str:
-    return "、".join(str(r) for r in rows)
+    return join_list(str(r) for r in rows)
 
 
 class EntityImporter(Importer):
@@ -1019,7 +1020,7 @@ class _Run:
             hint = ""
             if not positions:
                 hint = _("（未识别出任何列名：请使用导入模板的表头，并确认文件是逗号分隔的 CSV 或 XLSX、编码选择正确。）")
-            raise FileLevelError(_("缺少必需的列：%(cols)s。%(hint)s") % {"cols": "、".join(missing), "hint": hint}, 1)
+            raise FileLevelError(_("缺少必需的列：%(cols)s。%(hint)s") % {"cols": join_list(missing), "hint": hint}, 1)
         self.importer = IMPORTERS[self.kind](self.ctx, set(positions))
         return [(c, c.parser(self.ctx), positions.get(c.field)) for c in columns]
 
