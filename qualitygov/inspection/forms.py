@@ -4,9 +4,6 @@ back on the form by ``add_service_errors``."""
 
 from __future__ import annotations
 
-import datetime as dt
-
-from dateutil.relativedelta import relativedelta
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -106,27 +103,13 @@ class PlanEditForm(forms.ModelForm):
         self.fields["labs"].queryset = (_labs_for(user) | self.instance.labs.all()).distinct()
         style_form(self)
 
-    def clean(self):
-        data = super().clean()
-        plan = self.instance
-        starts_on, ends_on, budget = data.get("starts_on"), data.get("ends_on"), data.get("budget_cny")
-        # The same window rule as ``planning.create_plan`` (there is no update service yet).
-        if plan.period == InspectionPlan.Period.QUARTER and plan.quarter:
-            first = dt.date(plan.year, 3 * plan.quarter - 2, 1)
-            last = first + relativedelta(months=3, days=-1)
-        else:
-            first, last = dt.date(plan.year, 1, 1), dt.date(plan.year, 12, 31)
-        if starts_on and ends_on:
-            if starts_on > ends_on:
-                self.add_error("ends_on", _("结束日期不能早于开始日期。"))
-            elif starts_on < first or ends_on > last:
-                self.add_error("starts_on", _("抽查时间须在计划周期（%(first)s 至 %(last)s）之内。")
-                               % {"first": first.isoformat(), "last": last.isoformat()})
-        if budget is not None:
-            cost = planning.planned_cost(plan)
-            if budget < cost:
-                self.add_error("budget_cny", _("预算不能少于已分配任务的计划费用 %(cost)s 元。") % {"cost": f"{cost:,.2f}"})
-        return data
+    def save_through_service(self):
+        """Save with ``planning.update_plan``, where the plan rules live (the window inside the
+        period, the budget covering the quotas, labs with quotas kept); it raises on refusal."""
+        data = self.cleaned_data
+        return planning.update_plan(self.instance, user=self.user, title=data["title"], starts_on=data["starts_on"],
+                                    ends_on=data["ends_on"], budget_cny=data["budget_cny"], labs=data["labs"],
+                                    notes=data.get("notes", ""))
 
 
 class QuotaForm(forms.Form):

@@ -44,7 +44,7 @@ from qualitygov.inspection.models import (
 )
 
 __all__ = [
-    "PlanRefused", "create_plan", "add_quota", "approve_plan", "close_plan", "planned_cost",
+    "PlanRefused", "create_plan", "update_plan", "period_bounds", "add_quota", "approve_plan", "close_plan", "planned_cost",
     "higher_level_conflicts", "draw_quota", "draw_task_inspectors", "draw_quota_inspectors", "six_month_exclusions",
     "SIX_MONTHS", "set_draw_published", "published_draws",
 ]
@@ -89,16 +89,9 @@ def create_plan(*, user: User, title: str, period: str, year: int, quarter: int 
     if period == InspectionPlan.Period.QUARTER:
         if quarter not in (1, 2, 3, 4):
             raise PlanRefused({"quarter": _("季度计划须填写 1–4 季度。")}, code="quarter")
-        first = dt.date(year, 3 * quarter - 2, 1)
-        last = first + relativedelta(months=3, days=-1)
     else:
         quarter = None
-        first, last = dt.date(year, 1, 1), dt.date(year, 12, 31)
-    if starts_on > ends_on:
-        raise PlanRefused({"ends_on": _("结束日期不能早于开始日期。")}, code="window")
-    if starts_on < first or ends_on > last:
-        raise PlanRefused({"starts_on": _("抽查时间须在计划周期（%(first)s 至 %(last)s）之内。")
-                           % {"first": first.isoformat(), "last": last.isoformat()}}, code="window")
+    _check_window(period, year, quarter, starts_on, ends_on)
     if budget_cny is None or decimal.Decimal(budget_cny) < 0:
         raise PlanRefused({"budget_cny": _("预算不能为负数。")}, code="budget")
     with transaction.atomic():
@@ -108,6 +101,53 @@ def create_plan(*, user: User, title: str, period: str, year: int, quarter: int 
             created_by=user)
         if labs:
             plan.labs.set(labs)
+    return plan
+
+
+def period_bounds(period: str, year: int, quarter: int | None) -> tuple[dt.date, dt.date]:
+    """First and last day of a plan's year or quarter."""
+    if period == InspectionPlan.Period.QUARTER and quarter:
+        first = dt.date(year, 3 * quarter - 2, 1)
+        return first, first + relativedelta(months=3, days=-1)
+    return dt.date(year, 1, 1), dt.date(year, 12, 31)
+
+
+def _check_window(period: str, year: int, quarter: int | None, starts_on: dt.date, ends_on: dt.date) -> None:
+    """The sampling window is ordered and lies inside the plan's year or quarter."""
+    first, last = period_bounds(period, year, quarter)
+    if starts_on > ends_on:
+        raise PlanRefused({"ends_on": _("结束日期不能早于开始日期。")}, code="window")
+    if starts_on < first or ends_on > last:
+        raise PlanRefused({"starts_on": _("抽查时间须在计划周期（%(first)s 至 %(last)s）之内。")
+                           % {"first": first.isoformat(), "last": last.isoformat()}}, code="window")
+
+
+def update_plan(plan: InspectionPlan, *, user: User, title: str, starts_on: dt.date, ends_on: dt.date,
+                budget_cny: decimal.Decimal, labs: Iterable[TestingLab] | None = None,
+                notes: str = "") -> InspectionPlan:
+    """Change a draft plan: title, window, budget, labs, notes. Period, year and issuing region made
+    its code and stay. The window stays inside the period; the budget covers the quotas already
+    planned; a lab that has quotas stays on the plan."""
+    with transaction.atomic():
+        plan = InspectionPlan.objects.select_for_update(of=("self",)).select_related("region").get(pk=plan.pk)
+        _require_draft(plan)
+        _check_window(plan.period, plan.year, plan.quarter, starts_on, ends_on)
+        cost = planned_cost(plan)
+        if budget_cny is None or decimal.Decimal(budget_cny) < cost:
+            raise PlanRefused({"budget_cny": _("预算不能少于已分配任务的计划费用 %(cost)s 元。") % {"cost": f"{cost:,.2f}"}},
+                              code="budget_below_cost")
+        if labs is not None:
+            labs = list(labs)
+            needed = TestingLab.objects.filter(plan_quotas__plan=plan).exclude(pk__in=[lab.pk for lab in labs])
+            if needed.exists():
+                raise PlanRefused({"labs": _("检验机构“%(lab)s”已承担本计划的任务分配，不能移出。")
+                                   % {"lab": needed.first().name}}, code="lab_in_use")
+        with audit.attributed_to(user):
+            plan.title, plan.starts_on, plan.ends_on = title, starts_on, ends_on
+            plan.budget_cny, plan.notes = budget_cny, notes
+            plan.save()
+            if labs is not None:
+                plan.labs.set(labs)
     return plan
 
 

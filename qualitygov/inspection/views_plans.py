@@ -266,11 +266,14 @@ class PlanEditView(ScopedViewMixin, View):
         plan = self._plan()
         form = PlanEditForm(request.POST, instance=plan, user=request.user)
         if form.is_valid():
-            with transaction.atomic():
-                form.save()
-            messages.success(request, _("已保存：%(obj)s") % {"obj": plan})
-            return HttpResponseRedirect(reverse("inspection:inspectionplan_detail", args=[plan.pk]))
-        return self._render(form, plan, status=400)
+            try:
+                saved = form.save_through_service()
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, _("已保存：%(obj)s") % {"obj": saved})
+                return HttpResponseRedirect(reverse("inspection:inspectionplan_detail", args=[saved.pk]))
+        return self._render(form, self._plan(), status=400)
 
     def _render(self, form, plan, status=200):
         return render(self.request, self.template_name, {

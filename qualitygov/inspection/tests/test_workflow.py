@@ -460,3 +460,30 @@ def test_every_step_is_in_the_audit_log(workflow, unqualified_own):
         .order_by("-id").first()
     assert entry.user == workflow.users["enterprise"]
     assert entry.action == AuditLog.Action.UPDATE
+
+
+def test_update_plan_keeps_the_plan_rules(workflow):
+    user = workflow.users["changchun"]
+    plan = planning.create_plan(user=user, title="长春市", period="quarter", year=YEAR, quarter=4,
+                                starts_on=dt.date(YEAR, 10, 1), ends_on=dt.date(YEAR, 12, 31),
+                                budget_cny=decimal.Decimal("5000"), labs=[workflow.lab1, workflow.lab2])
+    planning.add_quota(plan, user=user, category=cement(), region=region("220104"), batches=2,
+                       unit_cost_cny=decimal.Decimal("1500"), lab=workflow.lab1)
+    base = dict(user=user, title="长春市（修订）", starts_on=dt.date(YEAR, 10, 1), ends_on=dt.date(YEAR, 12, 31))
+    refusals = (
+        (dict(base, budget_cny=decimal.Decimal("2999.99")), "budget_below_cost"),
+        (dict(base, budget_cny=decimal.Decimal("5000"), ends_on=dt.date(YEAR + 1, 1, 5)), "window"),
+        (dict(base, budget_cny=decimal.Decimal("5000"), labs=[workflow.lab2]), "lab_in_use"),
+    )
+    for kwargs, code in refusals:
+        with pytest.raises(ValidationError) as refused:
+            planning.update_plan(plan, **kwargs)
+        assert refused.value.code == code
+    assert InspectionPlan.objects.get(pk=plan.pk).title == "长春市"
+    planning.update_plan(plan, **dict(base, budget_cny=decimal.Decimal("3000"), labs=[workflow.lab1]))
+    plan.refresh_from_db()
+    assert (plan.title, plan.budget_cny, list(plan.labs.all())) == ("长春市（修订）", decimal.Decimal("3000"), [workflow.lab1])
+    planning.approve_plan(plan, user=user)
+    with pytest.raises(ValidationError) as refused:
+        planning.update_plan(plan, **dict(base, budget_cny=decimal.Decimal("9000")))
+    assert refused.value.code == "not_draft"
