@@ -2,7 +2,8 @@ import json
 
 from django.core.management.base import BaseCommand
 
-from qualitygov.inspection.demo import seed_inspection_demo
+from qualitygov.core.models import User
+from qualitygov.inspection.demo import DEMO_INSPECTORS, DEMO_LABS, seed_inspection_demo
 
 
 class Command(BaseCommand):
@@ -13,3 +14,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, seed, **options):
         self.stdout.write(json.dumps(seed_inspection_demo(seed), ensure_ascii=False))
+        names = [lab[3] for lab in DEMO_LABS[1:]] + [inspector[0] for inspector in DEMO_INSPECTORS]
+        users = User.objects.filter(username__in=names).select_related("region").order_by("role", "username")
+        if users:
+            self.stdout.write("监督抽查演示账号（密码同上）：")
+            for user in users:
+                self.stdout.write(f"  {user.username:<20} {user.get_role_display():<8} {user.display_name}  "
+                                  f"{user.organisation}")
