@@ -665,7 +665,7 @@ def _plan_queryset():
     total = Sum(F("quotas__batches") * F("quotas__unit_cost_cny"),
                 output_field=models.DecimalField(max_digits=18, decimal_places=2))
     return InspectionPlan.objects.select_related("region", "created_by").prefetch_related("labs") \
-        .annotate(planned_total=total)
+        .annotate(planned_total=total).order_by("-year", "-quarter", "code")
 
 
 def _quota_queryset():

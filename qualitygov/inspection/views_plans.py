@@ -65,7 +65,7 @@ DRAW_LIST_QS = RandomDraw.objects.select_related("region", "drawn_by").defer("in
 DRAW_QS = RandomDraw.objects.select_related("region", "drawn_by")
 RULE_QS = ImplementationRule.objects.select_related("category")
 LAB_QS = (TestingLab.objects.select_related("region").prefetch_related("categories")
-          .annotate(staff_count=Count("staff", distinct=True)))
+          .annotate(staff_count=Count("staff", distinct=True)).order_by("name"))
 
 PLAN_EXPORT = [("code", gettext_lazy("计划编号")), ("title", gettext_lazy("计划名称")),
                ("region_id", gettext_lazy("区划代码")), ("region__name", gettext_lazy("组织单位所在区划")),
