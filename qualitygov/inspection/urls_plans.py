@@ -6,9 +6,10 @@ Included by ``inspection/urls.py`` inside the ``inspection`` namespace; names fo
 
 from django.urls import path
 
+from qualitygov.core.views import ObjectHistoryView
 from qualitygov.inspection import views_plans as views
 
-plan_history = views.HistoryPage.as_view(queryset=views.PLAN_QS)
+plan_history = ObjectHistoryView.as_view(queryset=views.PLAN_QS)
 
 urlpatterns = [
     # Plans and their quotas.
@@ -26,22 +27,22 @@ urlpatterns = [
     # Random-draw records.
     path("draws/", views.DrawListView.as_view(), name="randomdraw_list"),
     path("draws/<int:pk>/", views.DrawDetailView.as_view(), name="randomdraw_detail"),
-    path("draws/<int:pk>/history/", views.HistoryPage.as_view(queryset=views.DRAW_QS), name="randomdraw_history"),
+    path("draws/<int:pk>/history/", ObjectHistoryView.as_view(queryset=views.DRAW_QS), name="randomdraw_history"),
     path("draws/<int:pk>/rerun/", views.DrawRerunView.as_view(), name="randomdraw_rerun"),
     path("draws/<int:pk>/publish/", views.DrawPublishView.as_view(), name="randomdraw_publish"),
     path("draws/<int:pk>/json/", views.DrawJsonView.as_view(), name="randomdraw_json"),
     # Tasks.
     path("tasks/", views.TaskListView.as_view(), name="inspectiontask_list"),
     path("tasks/<int:pk>/", views.TaskDetailView.as_view(), name="inspectiontask_detail"),
-    path("tasks/<int:pk>/history/", views.HistoryPage.as_view(queryset=views.TASK_QS), name="inspectiontask_history"),
+    path("tasks/<int:pk>/history/", ObjectHistoryView.as_view(queryset=views.TASK_QS), name="inspectiontask_history"),
     path("tasks/<int:pk>/draw-inspectors/", views.TaskInspectorDrawView.as_view(),
          name="inspectiontask_draw_inspectors"),
     # Catalogue of implementation rules (public reference) and testing labs.
     path("rules/", views.RuleListView.as_view(), name="implementationrule_list"),
     path("rules/<int:pk>/", views.RuleDetailView.as_view(), name="implementationrule_detail"),
-    path("rules/<int:pk>/history/", views.HistoryPage.as_view(queryset=views.RULE_QS),
+    path("rules/<int:pk>/history/", ObjectHistoryView.as_view(queryset=views.RULE_QS),
          name="implementationrule_history"),
     path("labs/", views.LabListView.as_view(), name="testinglab_list"),
     path("labs/<int:pk>/", views.LabDetailView.as_view(), name="testinglab_detail"),
-    path("labs/<int:pk>/history/", views.HistoryPage.as_view(queryset=views.LAB_QS), name="testinglab_history"),
+    path("labs/<int:pk>/history/", ObjectHistoryView.as_view(queryset=views.LAB_QS), name="testinglab_history"),
 ]

@@ -24,11 +24,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views import View
 
-from qualitygov.core import audit
 from qualitygov.core.models import ProductCategory, Region
 from qualitygov.core.roles import ADD, CHANGE, VIEW, actions_for
 from qualitygov.core.text import join_list
-from qualitygov.core.views import ObjectDetailView, ObjectHistoryView, ObjectListView, ScopedViewMixin
+from qualitygov.core.views import ObjectDetailView, ObjectListView, ScopedViewMixin
 from qualitygov.inspection import catalogue, draw, filtersets, planning, tables
 from qualitygov.inspection.forms import DrawForm, PlanEditForm, PlanForm, QuotaForm, add_service_errors
 from qualitygov.inspection.models import (
@@ -138,20 +137,6 @@ class DetailPage(ObjectDetailView):
         }
         return render(self.request, self.template_name or f"{meta.app_label}/{meta.model_name}_detail.html",
                       context, status=status)
-
-
-class HistoryPage(ObjectHistoryView):
-    """The audit history of one record, with a working link back to it."""
-
-    template_name = "inspection/plan_history.html"
-
-    def get(self, request, *args, **kwargs):
-        obj = self.get_object(VIEW)
-        entries = audit.history_for(obj).select_related("content_type")[:500]
-        return render(request, self.template_name, {
-            **self.common_context(), "object": obj, "entries": entries,
-            "detail_url": reverse(self.url_name("detail"), args=[obj.pk]),
-            "title": _("变更历史：%(obj)s") % {"obj": obj}})
 
 
 # --- plans -----------------------------------------------------------------------------------------
