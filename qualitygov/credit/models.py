@@ -180,3 +180,132 @@ class CreditRecord(BaseModel):
             # warning-only penalty (issue 4: "the public never sees ... a warning-only penalty").
             queryset = queryset.publicly_visible()
         return queryset
+
+
+# --- scoring (issue 4, items 2 and 3) --------------------------------------------------------------
+
+class Grade(models.TextChoices):
+    """Public credit grade, best first."""
+
+    AAA = "AAA", "AAA"
+    AA = "AA", "AA"
+    A = "A", "A"
+    B = "B", "B"
+    C = "C", "C"
+    D = "D", "D"
+
+
+class RiskClass(models.TextChoices):
+    """Internal credit-risk class (A low … D high); drives the spot-check draw, never shown to the
+    public or the entity."""
+
+    A = "A", _("A 类（低风险）")
+    B = "B", _("B 类（一般风险）")
+    C = "C", _("C 类（较高风险）")
+    D = "D", _("D 类（高风险）")
+
+
+class ScoreModel(BaseModel):
+    """One version of the quality-credit scoring model; its parameters are data, immutable once used.
+
+    ``points``: record kind → points (negative for dishonest facts, positive for honest ones);
+    ``half_life_days``: record kind (or ``"*"`` for the rest) → days after which a record's points halve;
+    ``grade_thresholds``: ``[["AAA", 95], ["AA", 90], …]`` — the first grade whose minimum the score
+    reaches, else D; ``risk_thresholds``: the same for the internal risk class (``[["A", 95], …]``).
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("草案")
+        ACTIVE = "active", _("现行")
+        RETIRED = "retired", _("已停用")
+
+    version = models.CharField(_("模型版本"), max_length=32, unique=True)
+    description = models.TextField(_("说明"), blank=True)
+    base_score = models.DecimalField(_("基础分"), max_digits=7, decimal_places=2, default=100)
+    points = models.JSONField(_("各类记录分值"))
+    half_life_days = models.JSONField(_("分值半衰期（天）"))
+    grade_thresholds = models.JSONField(_("公示等级分数线"))
+    risk_thresholds = models.JSONField(_("风险分类分数线"))
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.DRAFT, db_index=True)
+    used = models.BooleanField(_("已被评分使用"), default=False, editable=False)
+
+    objects = RestrictedQuerySet.as_manager()
+    scope_region_field = None
+    scope_entity_field = None
+    role_actions = {role: set() for role in Role.values} | {
+        Role.PROVINCE_ADMIN: {VIEW}, Role.PROVINCE_OFFICER: {VIEW}, Role.CITY_OFFICER: {VIEW},
+        Role.COUNTY_OFFICER: {VIEW}}
+
+    class Meta:
+        ordering = ["-created"]
+        verbose_name = pgettext_lazy("model name", "信用评分模型")
+        verbose_name_plural = _("信用评分模型")
+        constraints = [
+            models.UniqueConstraint(fields=["status"], condition=models.Q(status="active"),
+                                    name="score_model_one_active",
+                                    violation_error_message=_("同一时间只能有一个现行评分模型。")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.version}（{self.get_status_display()}）"
+
+
+class ScoringRun(models.Model):
+    """One rescoring (full or incremental): its model, counts, grade distribution and duration."""
+
+    class Kind(models.TextChoices):
+        FULL = "full", _("全量评分")
+        INCREMENTAL = "incremental", _("增量评分")
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("进行中")
+        SUCCEEDED = "succeeded", _("成功")
+        FAILED = "failed", _("失败")
+
+    model = models.ForeignKey(ScoreModel, verbose_name=_("评分模型"), on_delete=models.PROTECT, related_name="runs")
+    kind = models.CharField(_("类型"), max_length=16, choices=Kind.choices)
+    as_of = models.DateField(_("评分基准日"))
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.RUNNING)
+    started_at = models.DateTimeField(_("开始时间"), default=timezone.now)
+    finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(_("耗时（毫秒）"), null=True, blank=True)
+    entity_count = models.PositiveIntegerField(_("评分主体数"), default=0)
+    record_count = models.PositiveIntegerField(_("计入记录数"), default=0)
+    grade_distribution = models.JSONField(_("等级分布"), default=dict, blank=True)
+    risk_distribution = models.JSONField(_("风险分类分布"), default=dict, blank=True)
+    error = models.TextField(_("错误信息"), blank=True)
+    triggered_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("发起人"), null=True, blank=True,
+                                     on_delete=models.PROTECT, related_name="scoring_runs")
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        verbose_name = pgettext_lazy("model name", "信用评分批次")
+        verbose_name_plural = _("信用评分批次")
+
+    def __str__(self) -> str:
+        return f"{self.model.version} {self.get_kind_display()} {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class EntityScore(models.Model):
+    """An entity's current quality-credit score, grade and internal risk class, with the model and
+    run that produced them. The explanation (records and points) is recomputed from the model
+    version and ``as_of`` date on demand, so it always matches the stored score."""
+
+    entity = models.OneToOneField("registry.MarketEntity", verbose_name=pgettext_lazy("field", "市场主体"),
+                                  on_delete=models.CASCADE, related_name="credit_score")
+    model = models.ForeignKey(ScoreModel, verbose_name=_("评分模型"), on_delete=models.PROTECT, related_name="scores")
+    run = models.ForeignKey(ScoringRun, verbose_name=_("评分批次"), null=True, blank=True, on_delete=models.SET_NULL,
+                            related_name="scores")
+    as_of = models.DateField(_("评分基准日"))
+    score = models.DecimalField(_("信用分"), max_digits=7, decimal_places=2)
+    grade = models.CharField(_("信用等级"), max_length=3, choices=Grade.choices, db_index=True)
+    risk_class = models.CharField(_("风险分类"), max_length=1, choices=RiskClass.choices, db_index=True)
+    record_count = models.PositiveIntegerField(_("计入记录数"), default=0)
+    computed_at = models.DateTimeField(_("计算时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = pgettext_lazy("model name", "信用评分")
+        verbose_name_plural = _("信用评分")
+
+    def __str__(self) -> str:
+        return f"{self.entity_id} {self.score} {self.grade}"
