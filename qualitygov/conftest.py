@@ -44,6 +44,11 @@ def _chinese_after_each_test():
 @pytest.fixture
 def users(db):
     """One user per role; officers in 长春 (city 220100) and 南关区 (county 220102)."""
+    return make_users()
+
+
+def make_users() -> dict:
+    """The ``users`` fixture's objects, for fixtures of a wider scope that build them once."""
     from qualitygov.core.models import User
 
     spec = {
@@ -67,6 +72,11 @@ def users(db):
 @pytest.fixture
 def registry(db, users):
     """Entities in 南关区 (220102), 朝阳区 (220104, same city) and 延吉市 (222401, another city)."""
+    return make_registry(users)
+
+
+def make_registry(users: dict) -> dict:
+    """The ``registry`` fixture's objects (see ``make_users``)."""
     from qualitygov.core.audit import acting_as
     from qualitygov.registry.models import EntityMembership, Licence, MarketEntity, Product, QualityPerson
 

@@ -340,12 +340,19 @@ def _draw_quota_locked(quota, *, user, seed, on_date, class_ratios):
     title = _("%(plan)s：%(category)s · %(region)s · %(stage)s") % {
         "plan": plan.code, "category": quota.category.name, "region": quota.region.name,
         "stage": quota.get_stage_display()}
+    # Credit-risk classes (issue 4) weight the draw once the credit module has scored anyone; imported
+    # here so that inspection's module graph does not depend on credit's.
+    from qualitygov.credit.models import EntityScore
+    from qualitygov.credit.scoring import current_risk_classes
+
+    risk_classes = current_risk_classes if EntityScore.objects.exists() else None
     with transaction.atomic():
         try:
             record, result = draw.run_entity_draw(
                 region=plan.region, drawn_by=user, seed=seed, title=title, count=quota.batches,
                 categories=[quota.category_id], region_prefix=region_prefix(quota.region_id),
-                class_ratios=class_ratios, exclude_entity_ids=excluded, exclude_sampled_since=since)
+                class_ratios=class_ratios, exclude_entity_ids=excluded, exclude_sampled_since=since,
+                risk_classes=risk_classes)
         except draw.DrawError as exc:
             raise PlanRefused(str(exc), code="draw") from exc
         # The draw record (audited on creation) lists every task's entity and rank.

@@ -71,6 +71,11 @@ def approved_plan(user: User, *, region: str, quota_region: str, batches: int, l
 
 @pytest.fixture
 def workflow(db, users, registry):
+    """The spot-check world of ``build_workflow``."""
+    return build_workflow(users, registry)
+
+
+def build_workflow(users: dict, registry: dict) -> SimpleNamespace:
     """Rules, 5 cement makers in 南关区 (one of them the enterprise user's entity), 3 in 朝阳区, 2 in
     延吉市; two labs (users ``lab`` and ``lab2``); inspectors in several counties; the province's
     issued plan with a quota of 3 batches in 南关区."""

@@ -200,7 +200,8 @@ def _world(django_db_setup, django_db_blocker, tmp_path_factory):
 
     Each test runs inside it in its own savepoint (pytest-django's ``db``), so a step one test
     takes is undone before the next. The ``users``, ``registry`` and ``workflow`` fixtures are
-    function-scoped: their functions are called here, so the records are the same as theirs.
+    function-scoped: their builders (``make_users``, ``make_registry``, ``build_workflow``) are called
+    here, so the records are the same as theirs.
     """
     from qualitygov import conftest
     from qualitygov.inspection.tests import fixtures
@@ -208,9 +209,9 @@ def _world(django_db_setup, django_db_blocker, tmp_path_factory):
     media = str(tmp_path_factory.mktemp("inspection-media"))
     with django_db_blocker.unblock(), transaction.atomic():
         with override_settings(MEDIA_ROOT=media):
-            users = conftest.users.__wrapped__(None)
-            registry = conftest.registry.__wrapped__(None, users)
-            built = build_world(fixtures.workflow.__wrapped__(None, users, registry))
+            users = conftest.make_users()
+            registry = conftest.make_registry(users)
+            built = build_world(fixtures.build_workflow(users, registry))
         built.media = media
         yield built
         transaction.set_rollback(True)

@@ -1,0 +1,392 @@
+"""Quality-credit scoring (issue 4, items 2 and 3): an explainable score, public grade and internal
+risk class per market entity, computed from the credit ledger with a versioned model.
+
+The score of an entity on a date ``as_of`` under a ``ScoreModel``::
+
+    score = base_score + Σ points[kind] × 0.5 ** (age_days / half_life[kind])
+
+over its records in state *active* or *expired* that occurred on or before ``as_of``
+(``age_days = as_of − occurred_on``), rounded half away from zero to the cent. The public grade is
+the first of ``grade_thresholds`` whose minimum the rounded score reaches, else D; the internal risk
+class likewise from ``risk_thresholds``. An entity with an *active* serious-violation listing
+(严重违法失信名单) is graded D and risk class D whatever its score.
+
+Full rescoring is one ``INSERT … SELECT`` per database (the aggregate over the ledger joined to
+every entity), after a ``DELETE`` of the previous scores, inside one transaction: a failure rolls
+both back and leaves the previous scores in place. Every run is logged as a ``ScoringRun``.
+``explain`` recomputes the same number in Python from the same parameters, record by record.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import time
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from itertools import batched
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import Count, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from qualitygov.credit.models import CreditRecord, EntityScore, Grade, Kind, RiskClass, ScoreModel, ScoringRun
+from qualitygov.inspection.draw import risk_class_table
+from qualitygov.registry.models import MarketEntity
+
+__all__ = ["COUNTED_STATES", "DEFAULT_MODEL_PATH", "ModelRefused", "ScoringRefused", "activate_model",
+           "active_model", "current_risk_classes", "explain", "full_rescore", "load_default_model",
+           "rescore_entities", "update_model", "validate_parameters"]
+
+DEFAULT_MODEL_PATH = Path(__file__).parent / "data" / "score_model_v1.json"
+# Revoked records were overturned at their source (a re-inspection, an annulled penalty: SAMR Order 45
+# Art. 11), so the fact they stated is no longer established and must not weigh on the entity.
+# Repaired records went through credit repair (信用修复, Order 45 Art. 13-14), whose legal effect is
+# that the entity is no longer treated as dishonest for that fact. Expired records only left the
+# publication window: the fact still stands and still counts, fading with its half-life.
+COUNTED_STATES = (CreditRecord.State.ACTIVE.value, CreditRecord.State.EXPIRED.value)
+OVERRIDE_KIND = Kind.SERIOUS_VIOLATION_LISTING.value
+PARAMETER_FIELDS = ("version", "base_score", "points", "half_life_days", "grade_thresholds", "risk_thresholds")
+CENT = Decimal("0.01")
+# Entity ids per statement of an incremental rescoring (well under SQLite's bound-parameter limit).
+ID_BATCH = 500
+
+
+class ModelRefused(ValidationError):
+    """A change to a scoring model that the rules refuse (a used model's parameters, bad parameters)."""
+
+
+class ScoringRefused(ValidationError):
+    """A rescoring that cannot be run as asked (no active model, unknown entity)."""
+
+
+# --- models ---------------------------------------------------------------------------------------
+
+def _number(value, message: str) -> Decimal:
+    if isinstance(value, bool):
+        raise ModelRefused(message)
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError, TypeError):
+        raise ModelRefused(message) from None
+    if not number.is_finite():
+        raise ModelRefused(message)
+    return number
+
+
+def _thresholds(value, names: list[str], field: str) -> list[tuple[str, Decimal]]:
+    label = {"grade_thresholds": _("公示等级分数线"), "risk_thresholds": _("风险分类分数线")}[field]
+    if not isinstance(value, list):
+        raise ModelRefused({field: _("%(label)s必须是 [等级, 最低分] 的列表。") % {"label": label}})
+    result = []
+    for item in value:
+        if not (isinstance(item, list | tuple) and len(item) == 2 and item[0] in names):
+            raise ModelRefused({field: _("%(label)s中的 %(item)s 无效：等级必须是 %(names)s 之一。")
+                                % {"label": label, "item": json.dumps(item, ensure_ascii=False),
+                                   "names": "、".join(names)}})
+        result.append((item[0], _number(item[1], _("%(label)s必须是数字。") % {"label": label})))
+    if len({name for name, _minimum in result}) != len(result):
+        raise ModelRefused({field: _("%(label)s中同一等级出现多次。") % {"label": label}})
+    minimums = [minimum for _name, minimum in result]
+    if minimums != sorted(minimums, reverse=True):
+        raise ModelRefused({field: _("%(label)s必须从高到低排列。") % {"label": label}})
+    return result
+
+
+def validate_parameters(*, base_score, points, half_life_days, grade_thresholds, risk_thresholds, **_other) -> None:
+    """Refuse parameters the scoring cannot use, with a Chinese message per field: points per known
+    kind, a positive half-life for every kind that has points (its own or ``"*"``), thresholds
+    as ``[name, minimum]`` from high to low."""
+    _number(base_score, _("基础分必须是数字。"))
+    if not isinstance(points, dict) or not points:
+        raise ModelRefused({"points": _("各类记录分值必须是“信用事项 → 分值”的对象。")})
+    for kind, value in points.items():
+        if kind not in Kind.values:
+            raise ModelRefused({"points": _("未知的信用事项类型：%(kind)s。") % {"kind": kind}})
+        _number(value, _("信用事项 %(kind)s 的分值必须是数字。") % {"kind": kind})
+    if not isinstance(half_life_days, dict):
+        raise ModelRefused({"half_life_days": _("分值半衰期必须是“信用事项或 * → 天数”的对象。")})
+    for kind, value in half_life_days.items():
+        if kind != "*" and kind not in Kind.values:
+            raise ModelRefused({"half_life_days": _("未知的信用事项类型：%(kind)s。") % {"kind": kind}})
+        if _number(value, _("半衰期必须是数字。")) <= 0:
+            raise ModelRefused({"half_life_days": _("信用事项 %(kind)s 的半衰期必须大于 0 天。") % {"kind": kind}})
+    missing = sorted(kind for kind in points if kind not in half_life_days and "*" not in half_life_days)
+    if missing:
+        raise ModelRefused({"half_life_days": _("以下信用事项没有半衰期（也没有 * 默认值）：%(kinds)s。")
+                            % {"kinds": "、".join(missing)}})
+    _thresholds(grade_thresholds, Grade.values[:-1], "grade_thresholds")
+    _thresholds(risk_thresholds, RiskClass.values[:-1], "risk_thresholds")
+
+
+def load_default_model() -> ScoreModel | None:
+    """Create the documented default model (``data/score_model_v1.json``) as the active model if no
+    scoring model exists yet; returns it, or None when models already exist (idempotent)."""
+    with transaction.atomic():
+        if ScoreModel.objects.exists():
+            return None
+        data = json.loads(DEFAULT_MODEL_PATH.read_text(encoding="utf-8"))
+        validate_parameters(**data)
+        description = f"{data['description']}\n{_('来源')}：{data['source']}"
+        return ScoreModel.objects.create(
+            version=data["version"], description=description, base_score=Decimal(str(data["base_score"])),
+            points=data["points"], half_life_days=data["half_life_days"],
+            grade_thresholds=data["grade_thresholds"], risk_thresholds=data["risk_thresholds"],
+            status=ScoreModel.Status.ACTIVE)
+
+
+def active_model() -> ScoreModel:
+    """The active scoring model; ``ScoringRefused`` when there is none."""
+    model = ScoreModel.objects.filter(status=ScoreModel.Status.ACTIVE).first()
+    if model is None:
+        raise ScoringRefused(_("没有现行的信用评分模型，请先启用一个评分模型。"), code="no_active_model")
+    return model
+
+
+def update_model(model: ScoreModel, **changes) -> ScoreModel:
+    """Change a scoring model's fields. A model that has produced scores (``used``) keeps its version
+    and parameters for ever, so every stored score can be explained from them: changing them is
+    refused — create a new version instead. The description may always change."""
+    allowed = {*PARAMETER_FIELDS, "description"}
+    unknown = sorted(set(changes) - allowed)
+    if unknown:
+        raise ModelRefused(_("不能通过此操作修改评分模型的字段：%(fields)s。") % {"fields": "、".join(unknown)})
+    with transaction.atomic():
+        model = ScoreModel.objects.select_for_update().get(pk=model.pk)
+        changed = [name for name, value in changes.items() if getattr(model, name) != value]
+        parameters = [name for name in changed if name in PARAMETER_FIELDS]
+        if model.used and parameters:
+            raise ModelRefused(_("评分模型 %(version)s 已用于评分，其版本号和参数不能再修改；请新建一个模型版本。")
+                               % {"version": model.version}, code="model_used")
+        for name in changed:
+            setattr(model, name, changes[name])
+        validate_parameters(**{name: getattr(model, name) for name in PARAMETER_FIELDS})
+        if changed:
+            model.save(update_fields=[*changed, "updated"])
+    return model
+
+
+def activate_model(model: ScoreModel) -> ScoreModel:
+    """Make ``model`` the active model, retiring the one active before (one active at a time)."""
+    with transaction.atomic():
+        model = ScoreModel.objects.select_for_update().get(pk=model.pk)
+        validate_parameters(**{name: getattr(model, name) for name in PARAMETER_FIELDS})
+        if model.status == ScoreModel.Status.ACTIVE:
+            return model
+        for previous in ScoreModel.objects.select_for_update().filter(status=ScoreModel.Status.ACTIVE):
+            previous.status = ScoreModel.Status.RETIRED
+            previous.save(update_fields=["status", "updated"])
+        model.status = ScoreModel.Status.ACTIVE
+        model.save(update_fields=["status", "updated"])
+    return model
+
+
+# --- the statement --------------------------------------------------------------------------------
+
+def _half_life(model: ScoreModel, kind: str) -> float:
+    table = model.half_life_days
+    return float(table[kind] if kind in table else table["*"])
+
+
+def _score_sql(model: ScoreModel, *, as_of, run_id: int, computed_at, ids: list[int] | None,
+               vendor: str) -> tuple[str, list]:
+    """The ``INSERT … SELECT`` that scores every entity (or those in ``ids``); ``as_of`` and
+    ``computed_at`` come already adapted for the database. Every value from the model is a bound
+    parameter; only table and column names and the constant grade D are part of the text.
+
+    PostgreSQL rounds the double-precision total through ``numeric`` (15 significant digits) and
+    SQLite rounds the double itself; both round half away from zero, as ``explain`` does, so the
+    cents agree unless a total lies within about 1e-13 of a half cent."""
+    kinds = sorted(model.points)
+    params: list = []
+    points_case = "CASE r.kind " + " ".join("WHEN %s THEN CAST(%s AS double precision)" for _k in kinds) + " END"
+    points_params = [value for kind in kinds for value in (kind, float(model.points[kind]))]
+    life_case = "CASE r.kind " + " ".join("WHEN %s THEN CAST(%s AS double precision)" for _k in kinds) + " END"
+    life_params = [value for kind in kinds for value in (kind, _half_life(model, kind))]
+    if vendor == "postgresql":
+        age = "CAST(CAST(%s AS date) - r.occurred_on AS double precision)"
+    else:
+        age = "(julianday(%s) - julianday(r.occurred_on))"
+    contribution = f"{points_case} * POWER(CAST(0.5 AS double precision), {age} / {life_case})"
+    total = f"CAST(%s AS double precision) + COALESCE(SUM({contribution}), 0)"
+    rounded = f"ROUND(CAST({total} AS numeric), 2)" if vendor == "postgresql" else f"ROUND({total}, 2)"
+    params += [float(model.base_score), *points_params, as_of, *life_params]
+    kind_marks = ", ".join(["%s"] * len(kinds))
+    inner = (
+        f"SELECT e.id AS entity_id, {rounded} AS score, COUNT(r.id) AS n, "
+        "MAX(CASE WHEN r.kind = %s AND r.state = %s THEN 1 ELSE 0 END) AS listed "
+        f"FROM {MarketEntity._meta.db_table} e LEFT JOIN {CreditRecord._meta.db_table} r "
+        f"ON r.entity_id = e.id AND r.state IN (%s, %s) AND r.occurred_on <= %s AND r.kind IN ({kind_marks})")
+    params += [OVERRIDE_KIND, CreditRecord.State.ACTIVE.value, *COUNTED_STATES, as_of, *kinds]
+    if ids is not None:
+        inner += f" WHERE e.id IN ({', '.join(['%s'] * len(ids))})"
+        params += list(ids)
+    inner += " GROUP BY e.id"
+
+    def classify(thresholds: list) -> tuple[str, list]:
+        whens = " ".join("WHEN s.score >= CAST(%s AS numeric) THEN %s" for _t in thresholds)
+        values = [value for name, minimum in thresholds for value in (str(Decimal(str(minimum))), name)]
+        return f"CASE WHEN s.listed = 1 THEN 'D' {whens} ELSE 'D' END", values
+
+    grade_case, grade_params = classify(model.grade_thresholds)
+    risk_case, risk_params = classify(model.risk_thresholds)
+    sql = (f"INSERT INTO {EntityScore._meta.db_table} "
+           "(entity_id, model_id, run_id, as_of, score, grade, risk_class, record_count, computed_at) "
+           f"SELECT s.entity_id, %s, %s, %s, s.score, {grade_case}, {risk_case}, s.n, %s FROM ({inner}) s")
+    outer = [model.pk, run_id, as_of, *grade_params, *risk_params, computed_at]
+    return sql, outer + params
+
+
+def _rescore(kind: str, *, ids: list[int] | None, as_of: dt.date | None, user) -> ScoringRun:
+    as_of = as_of or timezone.localdate()
+    model = active_model()
+    # The run row is written first, outside the scoring transaction, so that it survives a failure
+    # (when the caller holds no transaction of its own) and records what went wrong.
+    run = ScoringRun.objects.create(model=model, kind=kind, as_of=as_of, triggered_by=user)
+    started = time.perf_counter()
+    try:
+        with transaction.atomic():
+            # Lock the model: nobody changes its parameters (update_model) while it scores.
+            model = ScoreModel.objects.select_for_update().get(pk=model.pk)
+            if model.status != ScoreModel.Status.ACTIVE:
+                raise ScoringRefused(_("评分模型 %(version)s 已不是现行模型。") % {"version": model.version})
+            computed_at = connection.ops.adapt_datetimefield_value(timezone.now())
+            vendor = connection.vendor
+            day = connection.ops.adapt_datefield_value(as_of)
+            with connection.cursor() as cursor:
+                if ids is None:
+                    cursor.execute(f"DELETE FROM {EntityScore._meta.db_table}")
+                    sql, params = _score_sql(model, as_of=day, run_id=run.pk, computed_at=computed_at, ids=None,
+                                             vendor=vendor)
+                    cursor.execute(sql, params)
+                else:
+                    for batch in batched(ids, ID_BATCH):
+                        marks = ", ".join(["%s"] * len(batch))
+                        cursor.execute(f"DELETE FROM {EntityScore._meta.db_table} WHERE entity_id IN ({marks})",
+                                       list(batch))
+                        sql, params = _score_sql(model, as_of=day, run_id=run.pk, computed_at=computed_at,
+                                                 ids=list(batch), vendor=vendor)
+                        cursor.execute(sql, params)
+            ScoreModel.objects.filter(pk=model.pk, used=False).update(used=True)
+            summary = _summary(run)
+    except Exception as exc:
+        ScoringRun.objects.filter(pk=run.pk).update(
+            status=ScoringRun.Status.FAILED, error=f"{type(exc).__name__}: {exc}", finished_at=timezone.now(),
+            duration_ms=round((time.perf_counter() - started) * 1000))
+        raise
+    ScoringRun.objects.filter(pk=run.pk).update(
+        status=ScoringRun.Status.SUCCEEDED, finished_at=timezone.now(),
+        duration_ms=round((time.perf_counter() - started) * 1000), **summary)
+    run.refresh_from_db()
+    return run
+
+
+def _summary(run: ScoringRun) -> dict:
+    """Counts and distributions of the run's scores, from GROUP BY in the database."""
+    scores = EntityScore.objects.filter(run=run).order_by()
+    grades = dict(scores.values_list("grade").annotate(n=Count("id")).values_list("grade", "n"))
+    risks = dict(scores.values_list("risk_class").annotate(n=Count("id")).values_list("risk_class", "n"))
+    records = scores.aggregate(n=Sum("record_count"))["n"] or 0
+    return {"entity_count": sum(grades.values()), "record_count": records,
+            "grade_distribution": {grade: grades.get(grade, 0) for grade in Grade.values},
+            "risk_distribution": {risk: risks.get(risk, 0) for risk in RiskClass.values}}
+
+
+def full_rescore(*, as_of: dt.date | None = None, user=None) -> ScoringRun:
+    """Score every market entity with the active model as of ``as_of`` (default today).
+
+    Set-based and atomic: one ``DELETE`` and one ``INSERT … SELECT`` in one transaction — a failure
+    leaves the previous scores untouched and marks the run failed with its error (written outside
+    the scoring transaction). Entities without counted records get the base score. Counts, grade and
+    risk distributions (GROUP BY over the new rows) and the duration are stored in the returned run.
+    Only records in state active or expired count (``COUNTED_STATES`` says why), and none that
+    occurred after ``as_of``. Marks the model used, which freezes its parameters.
+    """
+    return _rescore(ScoringRun.Kind.FULL, ids=None, as_of=as_of, user=user)
+
+
+def rescore_entities(entity_ids, *, as_of: dt.date | None = None, user=None) -> ScoringRun:
+    """Rescore only the given entities (ids or ``MarketEntity`` objects), for example when records
+    arrive; the same statement as ``full_rescore`` restricted to them, in one transaction."""
+    ids = sorted({getattr(entity, "pk", entity) for entity in entity_ids})
+    if not ids:
+        raise ScoringRefused(_("没有指定需要评分的市场主体。"), code="no_entities")
+    known = set()
+    for batch in batched(ids, ID_BATCH):
+        known.update(MarketEntity.objects.filter(pk__in=batch).values_list("pk", flat=True))
+    unknown = [pk for pk in ids if pk not in known]
+    if unknown:
+        raise ScoringRefused(_("市场主体不存在：%(ids)s。") % {"ids": "、".join(map(str, unknown[:20]))},
+                             code="unknown_entity")
+    return _rescore(ScoringRun.Kind.INCREMENTAL, ids=ids, as_of=as_of, user=user)
+
+
+# --- explanation ----------------------------------------------------------------------------------
+
+def _classify(score: Decimal, thresholds: list, listed: bool) -> str:
+    if listed:
+        return "D"
+    for name, minimum in thresholds:
+        if score >= Decimal(str(minimum)):
+            return name
+    return "D"
+
+
+def explain(entity, *, as_of: dt.date | None = None, model: ScoreModel | None = None) -> dict:
+    """Why an entity has its score: the model version, ``as_of``, base score, every counted record
+    with its points, half-life, age and contribution, the total, grade and risk class.
+
+    Computed in Python from the same parameters as the database statement. By default it explains
+    the stored score (its model and ``as_of``); without a stored score, the active model as of
+    today. ``stored`` gives the stored score and ``matches_stored`` whether the recomputation agrees
+    (it differs only when records changed since the last rescoring).
+    """
+    entity_id = getattr(entity, "pk", entity)
+    stored = EntityScore.objects.filter(entity_id=entity_id).select_related("model", "run").first()
+    if model is None:
+        model = stored.model if stored is not None else active_model()
+    if as_of is None:
+        as_of = stored.as_of if stored is not None else timezone.localdate()
+    records = CreditRecord.objects.filter(entity_id=entity_id, state__in=COUNTED_STATES, occurred_on__lte=as_of,
+                                          kind__in=list(model.points)).order_by("occurred_on", "id")
+    lines = []
+    total = 0.0
+    listed = False
+    for record in records.values("id", "kind", "occurred_on", "state"):
+        points = float(model.points[record["kind"]])
+        half_life = _half_life(model, record["kind"])
+        age = (as_of - record["occurred_on"]).days
+        contribution = points * math.pow(0.5, age / half_life)
+        total += contribution
+        listed = listed or (record["kind"] == OVERRIDE_KIND and record["state"] == CreditRecord.State.ACTIVE)
+        lines.append({"record": record["id"], "kind": record["kind"], "kind_label": str(Kind(record["kind"]).label),
+                      "state": record["state"], "occurred_on": record["occurred_on"].isoformat(),
+                      "points": points, "half_life_days": half_life, "age_days": age,
+                      "contribution": round(contribution, 4)})
+    score = Decimal(repr(float(model.base_score) + total)).quantize(CENT, rounding=ROUND_HALF_UP)
+    grade = _classify(score, model.grade_thresholds, listed)
+    risk = _classify(score, model.risk_thresholds, listed)
+    result = {"entity": entity_id, "model_version": model.version, "as_of": as_of.isoformat(),
+              "base_score": str(model.base_score), "records": lines, "score": str(score), "grade": grade,
+              "risk_class": risk, "serious_violation_override": listed, "stored": None, "matches_stored": None}
+    if stored is not None:
+        result["stored"] = {"score": str(stored.score), "grade": stored.grade, "risk_class": stored.risk_class,
+                            "model_version": stored.model.version, "as_of": stored.as_of.isoformat(),
+                            "run": stored.run_id, "computed_at": stored.computed_at.isoformat()}
+        result["matches_stored"] = (stored.model_id == model.pk and stored.as_of == as_of and stored.score == score
+                                    and stored.grade == grade and stored.risk_class == risk)
+    return result
+
+
+# --- the draw -------------------------------------------------------------------------------------
+
+@risk_class_table(entity_field="entity", class_field="risk_class")
+def current_risk_classes():
+    """Every entity's current internal risk class, for the spot-check draw (``inspection.draw``
+    joins it in SQL); entities without a score are class B there. Never shown to the public or the
+    entity."""
+    return EntityScore.objects.all()
+
