@@ -309,3 +309,69 @@ class EntityScore(models.Model):
 
     def __str__(self) -> str:
         return f"{self.entity_id} {self.score} {self.grade}"
+
+
+# --- lists (issue 4, item 4) -------------------------------------------------------------------------
+
+class ListEntry(BaseModel):
+    """An entity's entry on the serious-violation list (严重违法失信名单, SAMR Order 44) or the
+    abnormal-operation list (经营异常名录), from listing to removal. The listing is also a fact in the
+    entity's credit file (``credit.services.record_fact`` with this entry as its source)."""
+
+    class Kind(models.TextChoices):
+        SERIOUS_VIOLATION = "serious_violation", _("严重违法失信名单")
+        ABNORMAL_OPERATION = "abnormal_operation", _("经营异常名录")
+
+    class Status(models.TextChoices):
+        LISTED = "listed", _("在列")
+        REMOVED = "removed", _("已移出")
+
+    class RemovalReason(models.TextChoices):
+        TERM_ENDED = "term_ended", _("期满移出")
+        EARLY = "early", _("申请提前移出")
+        CORRECTED = "corrected", _("改正后移出")
+        DECISION_REVOKED = "decision_revoked", _("列入决定被撤销")
+
+    entity = models.ForeignKey("registry.MarketEntity", verbose_name=pgettext_lazy("field", "市场主体"),
+                               on_delete=models.PROTECT, related_name="list_entries")
+    kind = models.CharField(_("名单类型"), max_length=24, choices=Kind.choices, db_index=True)
+    grounds = models.TextField(_("列入事由"))
+    legal_basis = models.CharField(_("列入依据"), max_length=255)
+    decision_number = models.CharField(_("列入决定书文号"), max_length=64)
+    department = models.CharField(_("作出决定的部门"), max_length=128)
+    listed_on = models.DateField(_("列入日期"))
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.LISTED, db_index=True)
+    removal_due_on = models.DateField(_("期满移出日期"), null=True, blank=True)
+    early_removal_from = models.DateField(_("可申请提前移出日期"), null=True, blank=True)
+    removed_on = models.DateField(_("移出日期"), null=True, blank=True)
+    removal_reason = models.CharField(_("移出原因"), max_length=24, choices=RemovalReason.choices, blank=True)
+    removal_note = models.TextField(_("移出说明"), blank=True)
+    listed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("列入经办人"), null=True, blank=True,
+                                  on_delete=models.PROTECT, related_name="list_entries_made")
+    removed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("移出经办人"), null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="list_entries_removed")
+
+    objects = RestrictedQuerySet.as_manager()
+    scope_region_field = "entity__region__code"
+    scope_entity_field = "entity_id"
+    role_actions = {
+        Role.PROVINCE_ADMIN: {VIEW, EXPORT}, Role.PROVINCE_OFFICER: {VIEW, EXPORT}, Role.CITY_OFFICER: {VIEW, EXPORT},
+        Role.COUNTY_OFFICER: {VIEW, EXPORT}, Role.INSPECTOR: {VIEW}, Role.LAB_STAFF: set(), Role.ENTERPRISE: {VIEW},
+        Role.DATA_CONSUMER: {VIEW},
+    }
+
+    class Meta:
+        ordering = ["-listed_on", "-id"]
+        verbose_name = pgettext_lazy("model name", "名单记录")
+        verbose_name_plural = _("名单记录")
+        constraints = [
+            models.UniqueConstraint(fields=["entity", "kind"], condition=models.Q(status="listed"),
+                                    name="list_entry_one_open_per_kind",
+                                    violation_error_message=_("该市场主体已在此名单中。")),
+            models.CheckConstraint(condition=models.Q(status="listed") | models.Q(removed_on__isnull=False),
+                                   name="list_entry_removed_has_date",
+                                   violation_error_message=_("已移出的记录须有移出日期。")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.entity} · {self.get_kind_display()}（{self.get_status_display()}）"
