@@ -23,8 +23,8 @@ from qualitygov.core import audit
 from qualitygov.credit.models import CreditRecord, Kind
 from qualitygov.credit.publication import PublicationWindow, publication_window
 
-__all__ = ["RecordResult", "SourceRef", "publication_window", "PublicationWindow", "record_fact", "revoke_fact",
-           "source_ref"]
+__all__ = ["RecordResult", "SourceRef", "end_fact", "publication_window", "PublicationWindow", "record_fact",
+           "revoke_fact", "source_ref"]
 
 
 @dataclass(frozen=True)
@@ -161,6 +161,42 @@ def revoke_fact(source: models.Model | SourceRef, kind: str, reason: str, user=N
             return record
         record.state = CreditRecord.State.REVOKED
         record.state_reason = reason.strip()
+        record.state_changed_at = timezone.now()
+        record.save(update_fields=["state", "state_reason", "state_changed_at", "updated"])
+        return record
+
+
+# The states ``end_fact`` may move a record to: its term ended (or it was removed) and it was repaired.
+ENDING_STATES = (CreditRecord.State.EXPIRED, CreditRecord.State.REPAIRED)
+
+
+def end_fact(source: models.Model | SourceRef, kind: str, *, on: dt.date, state: str, reason: str,
+             user=None) -> CreditRecord | None:
+    """End the active record of ``source`` and ``kind`` on ``on``: *expired* when its term ended (for
+    example three years on the serious-violation list, SAMR Order 44) or *repaired* when it ended
+    early through credit repair (信用修复: early removal from a list, removal from the
+    abnormal-operation list on correction; see ../shared/policy/RULES.md).
+
+    Either way the record leaves publication (``publicly_visible`` shows active records only) and
+    stays in the ledger with its history; the audit signal records the change. The date is kept in
+    ``state_reason``. Returns the record, or None when nothing was recorded for that source and kind.
+    Ending a record that is no longer active changes nothing (idempotent; a revoked record stays
+    revoked).
+    """
+    if state not in ENDING_STATES:
+        raise ValidationError({"state": _("信用记录只能结束为“公示期满”或“已信用修复”。")})
+    if not isinstance(on, dt.date) or isinstance(on, dt.datetime):
+        raise ValidationError({"on": _("结束日期必须是日期。")})
+    if not (reason or "").strip():
+        raise ValidationError({"reason": _("结束信用记录必须说明原因。")})
+    ref = source_ref(source)
+    key = {"source_module": ref.module, "source_type": ref.type, "source_id": ref.id, "kind": kind}
+    with _attributed_to(user), transaction.atomic():
+        record = CreditRecord.objects.select_for_update().filter(**key).first()
+        if record is None or record.state != CreditRecord.State.ACTIVE:
+            return record
+        record.state = state
+        record.state_reason = _("%(date)s：%(reason)s") % {"date": on.isoformat(), "reason": reason.strip()}
         record.state_changed_at = timezone.now()
         record.save(update_fields=["state", "state_reason", "state_changed_at", "updated"])
         return record
