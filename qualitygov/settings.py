@@ -180,6 +180,7 @@ SPECTACULAR_SETTINGS = {
         "RuleVersionStatusEnum": "qualitygov.inspection.models.RuleVersion.Status",
         "PlanStatusEnum": "qualitygov.inspection.models.InspectionPlan.Status",
         "SampleStatusEnum": "qualitygov.inspection.models.Sample.Status",
+        "ListKindEnum": "qualitygov.credit.models.ListEntry.Kind",
     },
 }
 

@@ -16,6 +16,7 @@ urlpatterns = [
     path("credit/", include("qualitygov.credit.urls")),
     path("inspection/", include("qualitygov.inspection.urls")),
     path("public/spot-checks/", include("qualitygov.inspection.urls_public")),
+    path("public/credit/", include("qualitygov.credit.urls_public")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("qualitygov.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -20,6 +20,8 @@ router.register("quality-persons", registry_api.QualityPersonViewSet)
 router.register("products", registry_api.ProductViewSet)
 router.register("licences", registry_api.LicenceViewSet)
 router.register("credit-records", credit_api.CreditRecordViewSet)
+router.register("credit-lists", credit_api.ListEntryViewSet)
+router.register("public/credit-lists", credit_api.PublicListEntryViewSet, basename="public-credit-list")
 
 urlpatterns = [
     path("inspection/", include("qualitygov.inspection.api_urls")),

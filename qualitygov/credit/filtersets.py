@@ -1,4 +1,4 @@
-"""Filter set for the credit ledger, shared by the list page and the API."""
+"""Filter sets for the credit ledger and the credit lists, shared by the list pages and the API."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import django_filters
 from django.utils.translation import gettext_lazy as _
 
 from qualitygov.core.filtersets import BaseFilterSet, RegionPrefixFilter
-from qualitygov.credit.models import CreditRecord, Kind, Polarity
+from qualitygov.credit.models import CreditRecord, Kind, ListEntry, Polarity
 
 
 class CreditRecordFilterSet(BaseFilterSet):
@@ -27,3 +27,19 @@ class CreditRecordFilterSet(BaseFilterSet):
         model = CreditRecord
         fields = ["q", "uscc", "kind", "polarity", "state", "region", "occurred_after", "occurred_before",
                   "publishable", "source_module", "entity"]
+
+
+class ListEntryFilterSet(BaseFilterSet):
+    """Filters of the credit-list page and the scoped API: list, status, region, entity name or USCC."""
+
+    search_fields = ("entity__name__icontains", "entity__uscc__istartswith", "decision_number__icontains")
+    kind = django_filters.ChoiceFilter(choices=ListEntry.Kind.choices, label=_("名单类型"))
+    status = django_filters.ChoiceFilter(choices=ListEntry.Status.choices, label=_("状态"))
+    region = RegionPrefixFilter(region_field="entity__region__code")
+    uscc = django_filters.CharFilter(field_name="entity__uscc", lookup_expr="iexact", label=_("统一社会信用代码"))
+    listed_after = django_filters.DateFilter(field_name="listed_on", lookup_expr="gte", label=_("列入日期起"))
+    listed_before = django_filters.DateFilter(field_name="listed_on", lookup_expr="lte", label=_("列入日期止"))
+
+    class Meta:
+        model = ListEntry
+        fields = ["q", "kind", "status", "region", "uscc", "listed_after", "listed_before"]

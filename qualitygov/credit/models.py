@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from qualitygov.core.models import BaseModel, RestrictedQuerySet
-from qualitygov.core.roles import EXPORT, VIEW, Role
+from qualitygov.core.roles import ADD, CHANGE, EXPORT, VIEW, Role
 
 
 class Kind(models.TextChoices):
@@ -354,10 +354,12 @@ class ListEntry(BaseModel):
     objects = RestrictedQuerySet.as_manager()
     scope_region_field = "entity__region__code"
     scope_entity_field = "entity_id"
+    # ADD = a listing decision, CHANGE = a removal or revocation; both only through ``credit.lists``
+    # (the pages and the API have no generic edit or delete for entries).
     role_actions = {
-        Role.PROVINCE_ADMIN: {VIEW, EXPORT}, Role.PROVINCE_OFFICER: {VIEW, EXPORT}, Role.CITY_OFFICER: {VIEW, EXPORT},
-        Role.COUNTY_OFFICER: {VIEW, EXPORT}, Role.INSPECTOR: {VIEW}, Role.LAB_STAFF: set(), Role.ENTERPRISE: {VIEW},
-        Role.DATA_CONSUMER: {VIEW},
+        Role.PROVINCE_ADMIN: {VIEW, ADD, CHANGE, EXPORT}, Role.PROVINCE_OFFICER: {VIEW, ADD, CHANGE, EXPORT},
+        Role.CITY_OFFICER: {VIEW, ADD, CHANGE, EXPORT}, Role.COUNTY_OFFICER: {VIEW, ADD, CHANGE, EXPORT},
+        Role.INSPECTOR: {VIEW}, Role.LAB_STAFF: set(), Role.ENTERPRISE: {VIEW}, Role.DATA_CONSUMER: {VIEW},
     }
 
     class Meta:

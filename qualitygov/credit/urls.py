@@ -7,4 +7,5 @@ urlpatterns = [
                                  filterset_class=filtersets.CreditRecordFilterSet,
                                  table_class=tables.CreditRecordTable, export_columns=views.RECORD_EXPORT,
                                  detail_view=views.CreditRecordDetailView),
+    *views.list_entry_urls("lists"),
 ]
