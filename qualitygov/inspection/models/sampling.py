@@ -145,8 +145,23 @@ class Sample(LabScopedModel):
     def is_refusal(self) -> bool:
         return self.outcome == self.Outcome.REFUSED
 
+class SamplePartModel(LabScopedModel):
+    """A record that belongs to one sample (custody, attachment, report): the sample's scope and page."""
 
-class CustodyEvent(LabScopedModel):
+    objects = RestrictedQuerySet.as_manager()
+    scope_region_field = "sample__region__code"
+    scope_entity_field = "sample__entity_id"
+    role_actions = SAMPLE_ROLE_ACTIONS
+    sample_path = "sample"
+
+    class Meta:
+        abstract = True
+
+    def get_absolute_url(self) -> str:
+        return reverse("inspection:sample_detail", args=[self.sample_id])
+
+
+class CustodyEvent(SamplePartModel):
     """One step in the custody of a sample's test or spare portion (封样、寄送、接收、保存、退还)."""
 
     class Portion(models.TextChoices):
@@ -170,11 +185,6 @@ class CustodyEvent(LabScopedModel):
     seal_number = models.CharField(_("封条编号"), max_length=64, blank=True)
     note = models.CharField(_("备注"), max_length=255, blank=True)
 
-    objects = RestrictedQuerySet.as_manager()
-    scope_region_field = "sample__region__code"
-    scope_entity_field = "sample__entity_id"
-    role_actions = SAMPLE_ROLE_ACTIONS
-    sample_path = "sample"
 
     class Meta:
         ordering = ["sample", "happened_at", "id"]
@@ -184,11 +194,8 @@ class CustodyEvent(LabScopedModel):
     def __str__(self) -> str:
         return f"{self.sample.number} {self.get_portion_display()} {self.get_event_display()}"
 
-    def get_absolute_url(self) -> str:
-        return reverse("inspection:sample_detail", args=[self.sample_id])
 
-
-class SampleAttachment(LabScopedModel):
+class SampleAttachment(SamplePartModel):
     """A photo, the signed sampling slip or another file kept with a sample."""
 
     class Kind(models.TextChoices):
@@ -206,11 +213,6 @@ class SampleAttachment(LabScopedModel):
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("上传人"), null=True, blank=True,
                                     on_delete=models.PROTECT, related_name="sample_attachments")
 
-    objects = RestrictedQuerySet.as_manager()
-    scope_region_field = "sample__region__code"
-    scope_entity_field = "sample__entity_id"
-    role_actions = SAMPLE_ROLE_ACTIONS
-    sample_path = "sample"
 
     class Meta:
         ordering = ["sample", "id"]
@@ -220,11 +222,8 @@ class SampleAttachment(LabScopedModel):
     def __str__(self) -> str:
         return f"{self.sample.number} {self.get_kind_display()} {self.original_name}"
 
-    def get_absolute_url(self) -> str:
-        return reverse("inspection:sample_detail", args=[self.sample_id])
 
-
-class TestReport(LabScopedModel):
+class TestReport(SamplePartModel):
     """A lab's test report on a sample: the initial test or the re-inspection on the spare."""
 
     __test__ = False  # a model, not a pytest test class
@@ -246,11 +245,6 @@ class TestReport(LabScopedModel):
     entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("录入人"), null=True, blank=True,
                                    on_delete=models.PROTECT, related_name="test_reports")
 
-    objects = RestrictedQuerySet.as_manager()
-    scope_region_field = "sample__region__code"
-    scope_entity_field = "sample__entity_id"
-    role_actions = SAMPLE_ROLE_ACTIONS
-    sample_path = "sample"
 
     class Meta:
         ordering = ["sample", "kind"]
@@ -263,9 +257,6 @@ class TestReport(LabScopedModel):
 
     def __str__(self) -> str:
         return f"{self.report_number}（{self.get_kind_display()}：{self.get_verdict_display()}）"
-
-    def get_absolute_url(self) -> str:
-        return reverse("inspection:sample_detail", args=[self.sample_id])
 
 
 class ItemResult(models.Model):

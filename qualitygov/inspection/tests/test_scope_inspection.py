@@ -54,6 +54,7 @@ from openpyxl import load_workbook
 
 from qualitygov.core.audit import acting_as
 from qualitygov.core.roles import Role, actions_for
+from qualitygov.core.tests.test_scope import _content, as_user  # the core matrix's helpers
 from qualitygov.inspection import followup, planning, publication, samples
 from qualitygov.inspection.models import (
     CustodyEvent,
@@ -385,19 +386,6 @@ def markers(world, kind: str, key: str) -> list[str]:
 
 def leaked(content: str, world, kind: str, keys) -> list[str]:
     return [m for key in keys for m in markers(world, kind, key) if m in content]
-
-
-def as_user(client, users, role):
-    client.logout()
-    if role is not None:
-        client.force_login(users[role])
-    return client
-
-
-def _content(response) -> str:
-    if getattr(response, "streaming", False):
-        return b"".join(response.streaming_content).decode("utf-8", "replace")
-    return response.content.decode("utf-8", "replace")
 
 
 def is_login_redirect(response) -> bool:
