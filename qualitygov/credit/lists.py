@@ -36,6 +36,7 @@ from django.utils.translation import gettext_noop
 
 from qualitygov.core import audit
 from qualitygov.core.models import AuditLog
+from qualitygov.credit import feed
 from qualitygov.credit.models import CreditRecord, Kind, ListEntry, Polarity
 from qualitygov.credit.services import end_fact, record_fact, revoke_fact, source_ref
 
@@ -141,6 +142,7 @@ def list_entity(entity, *, kind: str, grounds: str, legal_basis: str, decision_n
                     summary=_summary(entry), department=entry.department, user=user,
                     details={"decision_number": entry.decision_number, "legal_basis": entry.legal_basis,
                              "list": kind, "removal_due_on": entry.removal_due_on})
+        feed.entry_changed(entry)
     return entry
 
 
@@ -160,6 +162,7 @@ def _remove(entry: ListEntry, *, reason: str, on: dt.date, note: str, user) -> L
     entry.removal_note = note
     entry.removed_by = user
     entry.save(update_fields=["status", "removal_reason", "removed_on", "removal_note", "removed_by", "updated"])
+    feed.entry_changed(entry)
     return entry
 
 
@@ -186,11 +189,14 @@ def remove_expired(today: dt.date | None = None, user=None) -> int:
             entries = ListEntry.objects.filter(pk__in=batch, status=ListEntry.Status.LISTED)
             entries.update(status=ListEntry.Status.REMOVED, removal_reason=reason, removed_on=F("removal_due_on"),
                            removal_note=note, removed_by=user, updated=now)
-            CreditRecord.objects.filter(
+            records = CreditRecord.objects.filter(
                 source_module=module, source_type=source_type, source_id__in=[str(pk) for pk in batch],
-                kind=Kind.SERIOUS_VIOLATION_LISTING, state=CreditRecord.State.ACTIVE,
-            ).update(state=CreditRecord.State.EXPIRED, state_changed_at=now, updated=now,
-                     state_reason=_("%(date)s：%(reason)s") % {"date": today.isoformat(), "reason": note})
+                kind=Kind.SERIOUS_VIOLATION_LISTING, state=CreditRecord.State.ACTIVE)
+            published = list(records.publicly_visible(today).values_list("pk", flat=True))
+            records.update(state=CreditRecord.State.EXPIRED, state_changed_at=now, updated=now,
+                           state_reason=_("%(date)s：%(reason)s") % {"date": today.isoformat(), "reason": note})
+            feed.records_withdrawn(published, reason=str(note))
+            feed.entries_removed(batch)
         audit.record(AuditLog.Action.UPDATE, model=ListEntry,
                      message=_("严重违法失信名单期满移出 %(n)d 条（截至 %(date)s），相应信用记录标记为公示期满。") % {
                          "n": len(ids), "date": today.isoformat()},

@@ -377,3 +377,319 @@ class ListEntry(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.entity} · {self.get_kind_display()}（{self.get_status_display()}）"
+
+
+class GradeChange(models.Model):
+    """A movement of an entity's public grade between two scorings (for the dashboards' movement
+    matrix and the change feed). Written by the rescoring in SQL, one row per entity whose grade
+    differs from the grade it had before the run; an entity scored for the first time has no row."""
+
+    entity = models.ForeignKey("registry.MarketEntity", verbose_name=pgettext_lazy("field", "市场主体"),
+                               on_delete=models.CASCADE, related_name="grade_changes")
+    run = models.ForeignKey(ScoringRun, verbose_name=_("评分批次"), on_delete=models.CASCADE,
+                            related_name="grade_changes")
+    from_grade = models.CharField(_("原等级"), max_length=3, choices=Grade.choices)
+    to_grade = models.CharField(_("新等级"), max_length=3, choices=Grade.choices)
+    changed_at = models.DateTimeField(_("变动时间"), db_index=True)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+        verbose_name = pgettext_lazy("model name", "信用等级变动")
+        verbose_name_plural = _("信用等级变动")
+        indexes = [models.Index(fields=["entity", "-changed_at"], name="credit_grade_change_entity_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.entity_id} {self.from_grade}→{self.to_grade}"
+
+
+# --- credit repair (issue 4, item 5) ----------------------------------------------------------------
+
+class RepairApplication(BaseModel):
+    """An enterprise's application for credit repair (信用修复) and its handling: received, accepted
+    (受理) or refused at intake, verified, decided; the effect applies when approved (see
+    ``credit.repair``). Deadlines are working days (China calendar) computed when each step starts."""
+
+    class Target(models.TextChoices):
+        PENALTY_PUBLICATION = "penalty_publication", _("提前停止公示行政处罚信息")
+        SERIOUS_LIST = "serious_list", _("提前移出严重违法失信名单")
+        ABNORMAL_LIST = "abnormal_list", _("移出经营异常名录")
+
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted", _("已提交，待受理")
+        ACCEPTED = "accepted", _("已受理，核实中")
+        NOT_ACCEPTED = "not_accepted", _("不予受理")
+        APPROVED = "approved", _("准予修复")
+        DENIED = "denied", _("不予修复")
+        WITHDRAWN = "withdrawn", _("已撤回")
+
+    OPEN_STATUSES = ("submitted", "accepted")
+
+    entity = models.ForeignKey("registry.MarketEntity", verbose_name=pgettext_lazy("field", "市场主体"),
+                               on_delete=models.PROTECT, related_name="repair_applications")
+    target = models.CharField(_("修复事项"), max_length=24, choices=Target.choices)
+    record = models.ForeignKey(CreditRecord, verbose_name=_("信用记录"), null=True, blank=True,
+                               on_delete=models.PROTECT, related_name="repair_applications")
+    list_entry = models.ForeignKey(ListEntry, verbose_name=_("名单记录"), null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="repair_applications")
+    reason = models.TextField(_("申请理由"))
+    commitment = models.BooleanField(_("已作出信用承诺"), default=False)
+    conditions = models.JSONField(_("申请人声明满足的条件"), default=dict, blank=True)
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.SUBMITTED,
+                              db_index=True)
+    received_on = models.DateField(_("收到申请日期"))
+    accept_due_on = models.DateField(_("受理期限"))
+    accepted_on = models.DateField(_("受理日期"), null=True, blank=True)
+    decide_due_on = models.DateField(_("决定期限"), null=True, blank=True)
+    verification_note = models.TextField(_("核实情况"), blank=True)
+    decided_on = models.DateField(_("决定日期"), null=True, blank=True)
+    decision_note = models.TextField(_("决定理由"), blank=True)
+    applicant = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("申请人"), null=True, blank=True,
+                                  on_delete=models.PROTECT, related_name="repair_applications")
+    handled_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("经办人"), null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="repair_applications_handled")
+
+    objects = RestrictedQuerySet.as_manager()
+    scope_region_field = "entity__region__code"
+    scope_entity_field = "entity_id"
+    # The enterprise applies (ADD) and withdraws; officers of the competent unit accept, verify and
+    # decide (CHANGE). Every step goes through ``credit.repair``.
+    role_actions = {
+        Role.PROVINCE_ADMIN: {VIEW, CHANGE, EXPORT}, Role.PROVINCE_OFFICER: {VIEW, CHANGE, EXPORT},
+        Role.CITY_OFFICER: {VIEW, CHANGE, EXPORT}, Role.COUNTY_OFFICER: {VIEW, CHANGE, EXPORT},
+        Role.INSPECTOR: {VIEW}, Role.LAB_STAFF: set(), Role.ENTERPRISE: {VIEW, ADD, CHANGE},
+        Role.DATA_CONSUMER: set(),
+    }
+
+    class Meta:
+        ordering = ["-received_on", "-id"]
+        verbose_name = pgettext_lazy("model name", "信用修复申请")
+        verbose_name_plural = _("信用修复申请")
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(target="penalty_publication", record__isnull=False, list_entry__isnull=True)
+                           | (~models.Q(target="penalty_publication") & models.Q(list_entry__isnull=False))),
+                name="repair_names_its_subject",
+                violation_error_message=_("修复申请必须指向一条行政处罚信用记录或一条名单记录。")),
+            models.UniqueConstraint(fields=["record"], condition=models.Q(status__in=["submitted", "accepted"]),
+                                    name="repair_one_open_per_record",
+                                    violation_error_message=_("该信用记录已有一份正在办理的修复申请。")),
+            models.UniqueConstraint(fields=["list_entry"],
+                                    condition=models.Q(status__in=["submitted", "accepted"]),
+                                    name="repair_one_open_per_list_entry",
+                                    violation_error_message=_("该名单记录已有一份正在办理的修复申请。")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.entity} · {self.get_target_display()}（{self.get_status_display()}）"
+
+    def get_absolute_url(self):
+        return reverse("credit:repairapplication_detail", args=[self.pk])
+
+
+# --- public query: the entity's statement and objections (issue 4, item 6) ---------------------------
+
+class EntityStatement(BaseModel):
+    """The entity's right-to-reply statement (情况说明), shown on the public page beside the record it
+    answers. One current statement per record; an officer may withdraw one that is unlawful or
+    abusive (with a reason), which hides it."""
+
+    record = models.OneToOneField(CreditRecord, verbose_name=_("信用记录"), on_delete=models.PROTECT,
+                                  related_name="statement")
+    entity = models.ForeignKey("registry.MarketEntity", verbose_name=pgettext_lazy("field", "市场主体"),
+                               on_delete=models.PROTECT, related_name="credit_statements")
+    text = models.TextField(_("情况说明"), max_length=2000)
+    visible = models.BooleanField(_("公开显示"), default=True)
+    hidden_reason = models.TextField(_("不予显示的理由"), blank=True)
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("提交人"), null=True, blank=True,
+                                     on_delete=models.PROTECT, related_name="+")
+
+    objects = RestrictedQuerySet.as_manager()
+    scope_region_field = "entity__region__code"
+    scope_entity_field = "entity_id"
+    role_actions = {
+        Role.PROVINCE_ADMIN: {VIEW, CHANGE}, Role.PROVINCE_OFFICER: {VIEW, CHANGE}, Role.CITY_OFFICER: {VIEW, CHANGE},
+        Role.COUNTY_OFFICER: {VIEW, CHANGE}, Role.INSPECTOR: {VIEW}, Role.LAB_STAFF: set(),
+        Role.ENTERPRISE: {VIEW, ADD, CHANGE}, Role.DATA_CONSUMER: set(),
+    }
+
+    class Meta:
+        ordering = ["-updated"]
+        verbose_name = pgettext_lazy("model name", "主体情况说明")
+        verbose_name_plural = _("主体情况说明")
+
+    def __str__(self) -> str:
+        return f"{self.entity} · {self.record_id}"
+
+
+class CreditObjection(BaseModel):
+    """An objection (异议) to a published credit record: anyone with evidence may ask that inaccurate
+    published information be corrected (Enterprise Information Disclosure Regulation Art. 12;
+    SAMR Order 45 Art. 12). While it is under review the entity's public page says
+    "re-evaluation pending"."""
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", _("已收到，核查中")
+        UPHELD = "upheld", _("异议成立，已更正")
+        REJECTED = "rejected", _("异议不成立")
+
+    OPEN_STATUSES = ("received",)
+
+    record = models.ForeignKey(CreditRecord, verbose_name=_("信用记录"), on_delete=models.PROTECT,
+                               related_name="objections")
+    entity = models.ForeignKey("registry.MarketEntity", verbose_name=pgettext_lazy("field", "市场主体"),
+                               on_delete=models.PROTECT, related_name="credit_objections")
+    tracking_number = models.CharField(_("受理编号"), max_length=32, unique=True)
+    name = models.CharField(_("异议人"), max_length=100)
+    contact = models.CharField(_("联系方式"), max_length=100)
+    grounds = models.TextField(_("异议理由及证据"))
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.RECEIVED,
+                              db_index=True)
+    received_on = models.DateField(_("收到日期"))
+    answer_due_on = models.DateField(_("答复期限"))
+    answered_on = models.DateField(_("答复日期"), null=True, blank=True)
+    answer = models.TextField(_("答复"), blank=True)
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("提交账号"), null=True, blank=True,
+                                     on_delete=models.PROTECT, related_name="+")
+    handled_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("经办人"), null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
+
+    objects = RestrictedQuerySet.as_manager()
+    scope_region_field = "entity__region__code"
+    scope_entity_field = "entity_id"
+    # The objector's name and contact are personal data: officers only; the entity sees that an
+    # objection exists through the public flag, not who made it.
+    role_actions = {
+        Role.PROVINCE_ADMIN: {VIEW, CHANGE, EXPORT}, Role.PROVINCE_OFFICER: {VIEW, CHANGE, EXPORT},
+        Role.CITY_OFFICER: {VIEW, CHANGE, EXPORT}, Role.COUNTY_OFFICER: {VIEW, CHANGE, EXPORT},
+        Role.INSPECTOR: set(), Role.LAB_STAFF: set(), Role.ENTERPRISE: set(), Role.DATA_CONSUMER: set(),
+    }
+
+    class Meta:
+        ordering = ["-received_on", "-id"]
+        verbose_name = pgettext_lazy("model name", "信用信息异议")
+        verbose_name_plural = _("信用信息异议")
+
+    def __str__(self) -> str:
+        return self.tracking_number
+
+
+# --- data sharing (issue 4, item 7) -----------------------------------------------------------------
+
+class ChangeEvent(models.Model):
+    """One entry of the change feed that sharing partners read with ``since=``: a public credit fact
+    added, changed, withdrawn (revoked, expired, repaired), a listing or removal, a repair decision,
+    a grade change. Append-only; the id is the cursor. ``payload`` holds only public fields."""
+
+    class Kind(models.TextChoices):
+        RECORD_PUBLISHED = "record_published", _("信用记录公示")
+        RECORD_CHANGED = "record_changed", _("信用记录变更")
+        RECORD_WITHDRAWN = "record_withdrawn", _("信用记录撤下公示")
+        LISTED = "listed", _("列入名单")
+        REMOVED = "removed", _("移出名单")
+        REPAIR_DECIDED = "repair_decided", _("信用修复决定")
+        GRADE_CHANGED = "grade_changed", _("信用等级变动")
+
+    id = models.BigAutoField(primary_key=True)
+    occurred_at = models.DateTimeField(_("发生时间"), default=timezone.now, db_index=True)
+    entity = models.ForeignKey("registry.MarketEntity", verbose_name=pgettext_lazy("field", "市场主体"),
+                               on_delete=models.PROTECT, related_name="credit_changes")
+    kind = models.CharField(_("变动类型"), max_length=24, choices=Kind.choices, db_index=True)
+    object_type = models.CharField(_("对象类型"), max_length=64)
+    object_id = models.CharField(_("对象编号"), max_length=64)
+    payload = models.JSONField(_("内容"), default=dict)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = pgettext_lazy("model name", "信用变动")
+        verbose_name_plural = _("信用变动订阅")
+
+    def __str__(self) -> str:
+        return f"#{self.id} {self.kind} {self.entity_id}"
+
+
+class SharingKey(BaseModel):
+    """An API key of a partner department (finance, securities, public procurement, …) with the fields
+    it may read and its rate limit. Only a SHA-256 digest of the secret is stored; the secret is
+    shown once when the key is issued."""
+
+    class Department(models.TextChoices):
+        FINANCE = "finance", _("金融监管")
+        SECURITIES = "securities", _("证券监管")
+        PROCUREMENT = "procurement", _("公共资源交易与政府采购")
+        TAX = "tax", _("税务")
+        DEVELOPMENT_REFORM = "development_reform", _("发展改革（信用办）")
+        INDUSTRY = "industry", _("工业和信息化")
+        OTHER = "other", _("其他部门")
+
+    name = models.CharField(_("名称"), max_length=128)
+    department = models.CharField(_("部门类别"), max_length=24, choices=Department.choices)
+    department_name = models.CharField(_("部门全称"), max_length=128)
+    prefix = models.CharField(_("密钥前缀"), max_length=16, unique=True)
+    secret_hash = models.CharField(_("密钥摘要"), max_length=64, editable=False)
+    fields = models.JSONField(_("可读字段"), default=list)
+    rate_limit_per_minute = models.PositiveIntegerField(_("每分钟请求上限"), default=60)
+    active = models.BooleanField(_("有效"), default=True)
+    expires_on = models.DateField(_("有效期至"), null=True, blank=True)
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("签发人"), null=True, blank=True,
+                                  on_delete=models.PROTECT, related_name="+")
+    last_used_at = models.DateTimeField(_("最近使用时间"), null=True, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+    scope_region_field = None
+    scope_entity_field = None
+    # Keys are issued by the province (the platform operator) only.
+    role_actions = {role: set() for role in Role.values} | {
+        Role.PROVINCE_ADMIN: {VIEW, ADD, CHANGE}, Role.PROVINCE_OFFICER: {VIEW}}
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = pgettext_lazy("model name", "共享接口密钥")
+        verbose_name_plural = _("共享接口密钥")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(rate_limit_per_minute__gte=1),
+                                   name="sharing_key_rate_positive",
+                                   violation_error_message=_("每分钟请求上限至少为 1。")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.prefix}）"
+
+
+class CreditAccessLog(models.Model):
+    """Who read an entity's credit file: a partner key or a signed-in user, which fields, when.
+    The entity itself can see its entries (issue 4: "an access log that the entity itself can see")."""
+
+    class Channel(models.TextChoices):
+        SHARING_API = "sharing_api", _("数据共享接口")
+        OFFICER = "officer", _("监管人员查阅")
+        DATA_CONSUMER = "data_consumer", _("部门数据用户")
+
+    entity = models.ForeignKey("registry.MarketEntity", verbose_name=pgettext_lazy("field", "市场主体"),
+                               on_delete=models.CASCADE, related_name="credit_access_log")
+    accessed_at = models.DateTimeField(_("查询时间"), default=timezone.now, db_index=True)
+    channel = models.CharField(_("查询渠道"), max_length=16, choices=Channel.choices)
+    key = models.ForeignKey(SharingKey, verbose_name=_("共享接口密钥"), null=True, blank=True,
+                            on_delete=models.PROTECT, related_name="access_log")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("用户"), null=True, blank=True,
+                             on_delete=models.SET_NULL, related_name="+")
+    accessor = models.CharField(_("查询方"), max_length=160)
+    fields = models.JSONField(_("读取字段"), default=list)
+    purpose = models.CharField(_("查询用途"), max_length=200, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+    scope_region_field = "entity__region__code"
+    scope_entity_field = "entity_id"
+    role_actions = {
+        Role.PROVINCE_ADMIN: {VIEW, EXPORT}, Role.PROVINCE_OFFICER: {VIEW, EXPORT}, Role.CITY_OFFICER: {VIEW},
+        Role.COUNTY_OFFICER: {VIEW}, Role.INSPECTOR: set(), Role.LAB_STAFF: set(), Role.ENTERPRISE: {VIEW},
+        Role.DATA_CONSUMER: set(),
+    }
+
+    class Meta:
+        ordering = ["-accessed_at", "-id"]
+        verbose_name = pgettext_lazy("model name", "信用档案查询记录")
+        verbose_name_plural = _("信用档案查询记录")
+        indexes = [models.Index(fields=["entity", "-accessed_at"], name="credit_access_entity_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.accessor} → {self.entity_id} {self.accessed_at:%Y-%m-%d %H:%M}"

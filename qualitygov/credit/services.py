@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from qualitygov.core import audit
+from qualitygov.credit import feed
 from qualitygov.credit.models import CreditRecord, Kind
 from qualitygov.credit.publication import PublicationWindow, publication_window
 
@@ -121,15 +122,20 @@ def record_fact(*, entity, kind: str, occurred_on: dt.date, source: models.Model
             try:
                 with transaction.atomic():  # a savepoint: a lost race leaves the outer transaction usable
                     record = CreditRecord.objects.create(**key, **values, recorded_by=user)
+                feed.record_changed(record, created=True, was_public=False)
                 return RecordResult(record, True)
             except IntegrityError:
                 existing = CreditRecord.objects.select_for_update().filter(**key).first()
                 if existing is None:
                     raise  # not the uniqueness race: a real integrity error
-        return RecordResult(_bring_up_to_date(existing, values), False)
+        was_public = feed.is_public(existing)
+        record, changed = _bring_up_to_date(existing, values)
+        if changed:
+            feed.record_changed(record, created=False, was_public=was_public)
+        return RecordResult(record, False)
 
 
-def _bring_up_to_date(record: CreditRecord, values: dict) -> CreditRecord:
+def _bring_up_to_date(record: CreditRecord, values: dict) -> tuple[CreditRecord, bool]:
     if record.entity_id != values["entity_id"]:
         raise ValidationError({"entity": _("该来源记录已记入另一市场主体的信用档案，不能改记到其他主体。")})
     changed = [name for name, value in values.items() if getattr(record, name) != value]
@@ -140,7 +146,7 @@ def _bring_up_to_date(record: CreditRecord, values: dict) -> CreditRecord:
         for name in changed:
             setattr(record, name, values[name])
         record.save(update_fields=[*changed, "updated"])  # the audit signal records before and after
-    return record
+    return record, bool(changed)
 
 
 def revoke_fact(source: models.Model | SourceRef, kind: str, reason: str, user=None) -> CreditRecord | None:
@@ -159,10 +165,12 @@ def revoke_fact(source: models.Model | SourceRef, kind: str, reason: str, user=N
         record = CreditRecord.objects.select_for_update().filter(**key).first()
         if record is None or record.state == CreditRecord.State.REVOKED:
             return record
+        was_public = feed.is_public(record)
         record.state = CreditRecord.State.REVOKED
         record.state_reason = reason.strip()
         record.state_changed_at = timezone.now()
         record.save(update_fields=["state", "state_reason", "state_changed_at", "updated"])
+        feed.record_changed(record, created=False, was_public=was_public)
         return record
 
 
@@ -195,8 +203,10 @@ def end_fact(source: models.Model | SourceRef, kind: str, *, on: dt.date, state:
         record = CreditRecord.objects.select_for_update().filter(**key).first()
         if record is None or record.state != CreditRecord.State.ACTIVE:
             return record
+        was_public = feed.is_public(record)
         record.state = state
         record.state_reason = _("%(date)s：%(reason)s") % {"date": on.isoformat(), "reason": reason.strip()}
         record.state_changed_at = timezone.now()
         record.save(update_fields=["state", "state_reason", "state_changed_at", "updated"])
+        feed.record_changed(record, created=False, was_public=was_public)
         return record

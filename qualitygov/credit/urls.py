@@ -1,4 +1,13 @@
-from qualitygov.credit import filtersets, tables, views
+from qualitygov.credit import (
+                               filtersets,
+                               tables,
+                               urls_dashboard,
+                               urls_query,
+                               urls_repair,
+                               urls_scores,
+                               urls_sharing,
+                               views,
+)
 
 app_name = "credit"
 
@@ -8,4 +17,10 @@ urlpatterns = [
                                  table_class=tables.CreditRecordTable, export_columns=views.RECORD_EXPORT,
                                  detail_view=views.CreditRecordDetailView),
     *views.list_entry_urls("lists"),
+    # Each area of the credit module keeps its pages in its own URL module.
+    *urls_repair.urlpatterns,
+    *urls_scores.urlpatterns,
+    *urls_query.urlpatterns,
+    *urls_dashboard.urlpatterns,
+    *urls_sharing.urlpatterns,
 ]

@@ -407,6 +407,21 @@ API_ENDPOINTS = [(prefix, viewset, basename) for prefix, viewset, basename in _r
 SCOPE_TESTED_ELSEWHERE = {apps.get_model("credit", "CreditRecord"): "qualitygov/credit/tests/test_ledger.py",
                           apps.get_model("credit", "ListEntry"): "qualitygov/credit/tests/test_list_pages.py"}
 API_ACTIONS = ("list", "retrieve", "create", "update", "delete")
+# The credit module's areas keep their roles × endpoints tables (``API_EXPECTATIONS``: URL name →
+# what is checked) beside their tests.
+CREDIT_API_NAMESPACES = ("credit-api", "sharing-api", "public-credit-api")
+CREDIT_SCOPE_MODULES = ("qualitygov.credit.tests.test_scope_repair", "qualitygov.credit.tests.test_scope_scores",
+                        "qualitygov.credit.tests.test_scope_query", "qualitygov.credit.tests.test_scope_dashboard",
+                        "qualitygov.credit.tests.test_scope_sharing")
+
+
+def credit_api_expectations() -> dict:
+    import importlib
+
+    table = {}
+    for name in CREDIT_SCOPE_MODULES:
+        table |= importlib.import_module(name).API_EXPECTATIONS
+    return table
 
 
 # Extra viewset actions (``@action``) and how they are checked below.
@@ -439,6 +454,12 @@ def test_every_api_endpoint_has_an_expectation():
     untested = inspection - set(INSPECTION_API) - set(KNOWN_API_VIEWS)
     assert not untested, f"spot-check API views without an expectation in test_scope_inspection.py: {sorted(untested)}"
     others -= inspection
+    # The credit module's further API (repair, scores, objections, dashboards, sharing, public query)
+    # likewise: every view it mounts has an entry in one of its areas' scope tables.
+    credit = {name for name in others if name.split(":")[1] in CREDIT_API_NAMESPACES}
+    untested = credit - set(credit_api_expectations())
+    assert not untested, f"credit API views without an expectation in {CREDIT_SCOPE_MODULES}: {sorted(untested)}"
+    others -= credit
     assert not others - set(KNOWN_API_VIEWS), f"API views without an expectation: {sorted(others - set(KNOWN_API_VIEWS))}"
 
 

@@ -1,0 +1,4 @@
+"""Placeholder until this area is built (issue 4)."""
+
+ROUTES = []
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""Placeholder until this area is built (issue 4)."""
+
+urlpatterns = []
