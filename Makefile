@@ -96,6 +96,8 @@ run: setup ## Migrate, load reference and demo data, serve on http://127.0.0.1:8
 	fi
 	@# Spot-check demo (labs, inspectors, plans, samples, results); skipped once any plan exists.
 	$(VENV)/bin/qualitygov seed-inspection-demo --seed $(DEMO_SEED)
+	@# Credit demo (score model, penalties, lists, first scoring, repair and sharing cases); once.
+	$(VENV)/bin/qualitygov seed-credit-demo --seed $(DEMO_SEED)
 	@echo; echo "QualityGov: http://$(HOST):$(PORT)/  (API docs: http://$(HOST):$(PORT)/api/docs/; stop with Ctrl-C)"
 	exec $(VPY) manage.py runserver $(HOST):$(PORT)
 
