@@ -557,7 +557,9 @@ class CreditObjection(BaseModel):
     scope_region_field = "entity__region__code"
     scope_entity_field = "entity_id"
     # The objector's name and contact are personal data: officers only; the entity sees that an
-    # objection exists through the public flag, not who made it.
+    # objection exists through the public flag, not who made it. They stay out of the audit log,
+    # which other roles can read.
+    audit_exclude = ("created", "updated", "name", "contact")
     role_actions = {
         Role.PROVINCE_ADMIN: {VIEW, CHANGE, EXPORT}, Role.PROVINCE_OFFICER: {VIEW, CHANGE, EXPORT},
         Role.CITY_OFFICER: {VIEW, CHANGE, EXPORT}, Role.COUNTY_OFFICER: {VIEW, CHANGE, EXPORT},
@@ -637,6 +639,8 @@ class SharingKey(BaseModel):
     objects = RestrictedQuerySet.as_manager()
     scope_region_field = None
     scope_entity_field = None
+    # The digest stays out of the audit log; the last use changes on every request.
+    audit_exclude = ("created", "updated", "secret_hash", "last_used_at")
     # Keys are issued by the province (the platform operator) only.
     role_actions = {role: set() for role in Role.values} | {
         Role.PROVINCE_ADMIN: {VIEW, ADD, CHANGE}, Role.PROVINCE_OFFICER: {VIEW}}
@@ -684,6 +688,8 @@ class CreditAccessLog(models.Model):
         Role.COUNTY_OFFICER: {VIEW}, Role.INSPECTOR: set(), Role.LAB_STAFF: set(), Role.ENTERPRISE: {VIEW},
         Role.DATA_CONSUMER: set(),
     }
+    # An append-only log, not a BaseModel (no audit of its own rows), scoped like one.
+    apply_scope = classmethod(BaseModel.apply_scope.__func__)
 
     class Meta:
         ordering = ["-accessed_at", "-id"]

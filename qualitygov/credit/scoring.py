@@ -8,7 +8,8 @@ The score of an entity on a date ``as_of`` under a ``ScoreModel``::
 over its records in state *active* or *expired* that occurred on or before ``as_of``
 (``age_days = as_of − occurred_on``), rounded half away from zero to the cent. The public grade is
 the first of ``grade_thresholds`` whose minimum the rounded score reaches, else D; the internal risk
-class likewise from ``risk_thresholds``. An entity with an *active* serious-violation listing
+class likewise from ``risk_thresholds`` — recomputed for every entity by the full (monthly) scoring
+only; an incremental rescoring keeps an entity's class unless it is newly listed. An entity with an *active* serious-violation listing
 (严重违法失信名单) is graded D and risk class D whatever its score.
 
 Full rescoring is one ``INSERT … SELECT`` per database (the aggregate over the ledger joined to
@@ -33,12 +34,22 @@ from django.db.models import Count, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from qualitygov.credit.models import CreditRecord, EntityScore, Grade, Kind, RiskClass, ScoreModel, ScoringRun
+from qualitygov.credit.models import (
+    ChangeEvent,
+    CreditRecord,
+    EntityScore,
+    Grade,
+    GradeChange,
+    Kind,
+    RiskClass,
+    ScoreModel,
+    ScoringRun,
+)
 from qualitygov.inspection.draw import risk_class_table
 from qualitygov.registry.models import MarketEntity
 
 __all__ = ["COUNTED_STATES", "DEFAULT_MODEL_PATH", "ModelRefused", "ScoringRefused", "activate_model",
-           "active_model", "current_risk_classes", "explain", "full_rescore", "load_default_model",
+           "active_model", "current_risk_classes", "explain", "full_rescore", "load_default_model", "monthly_rescore", "monthly_run",
            "rescore_entities", "update_model", "validate_parameters"]
 
 DEFAULT_MODEL_PATH = Path(__file__).parent / "data" / "score_model_v1.json"
@@ -233,11 +244,76 @@ def _score_sql(model: ScoreModel, *, as_of, run_id: int, computed_at, ids: list[
 
     grade_case, grade_params = classify(model.grade_thresholds)
     risk_case, risk_params = classify(model.risk_thresholds)
+    if ids is not None:
+        # Risk classes are recomputed by the monthly full scoring (SAMR classifies monthly, RULES.md);
+        # between two, an entity rescored because of a new record keeps its class, except that a
+        # serious-violation listing makes it D at once. An entity never classified gets its class now.
+        risk_case = (f"COALESCE((SELECT p.risk_class FROM {PREVIOUS} p WHERE p.entity_id = s.entity_id "
+                     f"AND s.listed = 0), {risk_case})")
     sql = (f"INSERT INTO {EntityScore._meta.db_table} "
            "(entity_id, model_id, run_id, as_of, score, grade, risk_class, record_count, computed_at) "
            f"SELECT s.entity_id, %s, %s, %s, s.score, {grade_case}, {risk_case}, s.n, %s FROM ({inner}) s")
     outer = [model.pk, run_id, as_of, *grade_params, *risk_params, computed_at]
     return sql, outer + params
+
+
+PREVIOUS = "credit_previous_grade"
+
+
+def _start_previous(cursor, vendor: str) -> None:
+    """A session-private table for the (entity, grade) pairs a run replaces; created inside the
+    scoring transaction, so a failure takes it away with everything else."""
+    cursor.execute(f"DROP TABLE IF EXISTS {PREVIOUS}")
+    entity_type = "bigint" if vendor == "postgresql" else "integer"
+    cursor.execute(f"CREATE TEMPORARY TABLE {PREVIOUS} (entity_id {entity_type} NOT NULL, grade varchar(3) NOT NULL, "
+                   "risk_class varchar(1) NOT NULL)")
+
+
+def _keep_previous(cursor, vendor: str, ids: list[int] | None) -> None:
+    """Delete the scores about to be replaced, keeping their grades in ``PREVIOUS``. On PostgreSQL the
+    DELETE returns them into the table (one pass over the scores); SQLite copies, then deletes."""
+    scores = EntityScore._meta.db_table
+    where, params = "", []
+    if ids is not None:
+        where = f" WHERE entity_id IN ({', '.join(['%s'] * len(ids))})"
+        params = list(ids)
+    if vendor == "postgresql":
+        cursor.execute(f"WITH gone AS (DELETE FROM {scores}{where} RETURNING entity_id, grade, risk_class) "
+                       f"INSERT INTO {PREVIOUS} (entity_id, grade, risk_class) "
+                       "SELECT entity_id, grade, risk_class FROM gone", params)
+    else:
+        cursor.execute(f"INSERT INTO {PREVIOUS} (entity_id, grade, risk_class) "
+                       f"SELECT entity_id, grade, risk_class FROM {scores}{where}", params)
+        cursor.execute(f"DELETE FROM {scores}{where}", params)
+
+
+def _grade_movements(cursor, vendor: str, *, run_id: int, as_of: dt.date, changed_at) -> None:
+    """One ``GradeChange`` per entity whose new grade differs from the one kept in ``PREVIOUS``, and
+    one public ``grade_changed`` event each (uscc, name, from, to, as_of — never the risk class):
+    two INSERT … SELECT statements, whatever the number of entities. An entity scored for the first
+    time has no previous grade and so no movement."""
+    changes, scores, events, entities = (GradeChange._meta.db_table, EntityScore._meta.db_table,
+                                         ChangeEvent._meta.db_table, MarketEntity._meta.db_table)
+    if vendor == "postgresql":
+        cursor.execute(f"ANALYZE {PREVIOUS}")  # temporary tables get no statistics otherwise
+    cursor.execute(
+        f"INSERT INTO {changes} (entity_id, run_id, from_grade, to_grade, changed_at) "
+        f"SELECT p.entity_id, %s, p.grade, s.grade, %s FROM {PREVIOUS} p "
+        f"JOIN {scores} s ON s.entity_id = p.entity_id WHERE s.grade <> p.grade ORDER BY p.entity_id",
+        [run_id, changed_at])
+    if cursor.rowcount != 0:
+        if vendor == "postgresql":
+            payload = ("json_build_object('uscc', e.uscc, 'name', e.name, 'from_grade', g.from_grade, "
+                       "'to_grade', g.to_grade, 'as_of', CAST(%s AS text))::jsonb")
+        else:
+            payload = ("json_object('uscc', e.uscc, 'name', e.name, 'from_grade', g.from_grade, "
+                       "'to_grade', g.to_grade, 'as_of', %s)")
+        cursor.execute(
+            f"INSERT INTO {events} (occurred_at, entity_id, kind, object_type, object_id, payload) "
+            f"SELECT %s, g.entity_id, %s, 'gradechange', CAST(g.id AS varchar(64)), {payload} "
+            f"FROM {changes} g JOIN {entities} e ON e.id = g.entity_id WHERE g.run_id = %s ORDER BY g.id",
+            [changed_at, ChangeEvent.Kind.GRADE_CHANGED.value, as_of.isoformat(), run_id])
+    cursor.execute(f"DROP TABLE {PREVIOUS}")
 
 
 def _rescore(kind: str, *, ids: list[int] | None, as_of: dt.date | None, user) -> ScoringRun:
@@ -257,19 +333,19 @@ def _rescore(kind: str, *, ids: list[int] | None, as_of: dt.date | None, user) -
             vendor = connection.vendor
             day = connection.ops.adapt_datefield_value(as_of)
             with connection.cursor() as cursor:
+                _start_previous(cursor, vendor)
                 if ids is None:
-                    cursor.execute(f"DELETE FROM {EntityScore._meta.db_table}")
+                    _keep_previous(cursor, vendor, None)
                     sql, params = _score_sql(model, as_of=day, run_id=run.pk, computed_at=computed_at, ids=None,
                                              vendor=vendor)
                     cursor.execute(sql, params)
                 else:
                     for batch in batched(ids, ID_BATCH):
-                        marks = ", ".join(["%s"] * len(batch))
-                        cursor.execute(f"DELETE FROM {EntityScore._meta.db_table} WHERE entity_id IN ({marks})",
-                                       list(batch))
+                        _keep_previous(cursor, vendor, list(batch))
                         sql, params = _score_sql(model, as_of=day, run_id=run.pk, computed_at=computed_at,
                                                  ids=list(batch), vendor=vendor)
                         cursor.execute(sql, params)
+                _grade_movements(cursor, vendor, run_id=run.pk, as_of=as_of, changed_at=computed_at)
             ScoreModel.objects.filter(pk=model.pk, used=False).update(used=True)
             summary = _summary(run)
     except Exception as exc:
@@ -342,7 +418,8 @@ def explain(entity, *, as_of: dt.date | None = None, model: ScoreModel | None = 
     Computed in Python from the same parameters as the database statement. By default it explains
     the stored score (its model and ``as_of``); without a stored score, the active model as of
     today. ``stored`` gives the stored score and ``matches_stored`` whether the recomputation agrees
-    (it differs only when records changed since the last rescoring).
+    (it differs only when records changed since the last rescoring). ``risk_class`` is the class the
+    score would give today; the stored class is the one of the last monthly run (``stored``).
     """
     entity_id = getattr(entity, "pk", entity)
     stored = EntityScore.objects.filter(entity_id=entity_id).select_related("model", "run").first()
@@ -376,8 +453,10 @@ def explain(entity, *, as_of: dt.date | None = None, model: ScoreModel | None = 
         result["stored"] = {"score": str(stored.score), "grade": stored.grade, "risk_class": stored.risk_class,
                             "model_version": stored.model.version, "as_of": stored.as_of.isoformat(),
                             "run": stored.run_id, "computed_at": stored.computed_at.isoformat()}
+        # The risk class is left out: between two monthly runs an incremental rescoring keeps the
+        # entity's class (see ``_score_sql``), so it may differ from today's figure by design.
         result["matches_stored"] = (stored.model_id == model.pk and stored.as_of == as_of and stored.score == score
-                                    and stored.grade == grade and stored.risk_class == risk)
+                                    and stored.grade == grade)
     return result
 
 
@@ -390,3 +469,111 @@ def current_risk_classes():
     entity."""
     return EntityScore.objects.all()
 
+
+
+# --- the monthly classification -------------------------------------------------------------------
+
+def monthly_run(as_of: dt.date) -> ScoringRun | None:
+    """The succeeded full run whose ``as_of`` lies in the month of ``as_of``, if any (latest first)."""
+    return (ScoringRun.objects.filter(kind=ScoringRun.Kind.FULL, status=ScoringRun.Status.SUCCEEDED,
+                                      as_of__year=as_of.year, as_of__month=as_of.month)
+            .select_related("model").order_by("-as_of", "-id").first())
+
+
+def monthly_rescore(*, as_of: dt.date | None = None, force: bool = False, user=None) -> tuple[ScoringRun, bool]:
+    """The monthly full scoring, which also recomputes every entity's risk class (SAMR classifies
+    monthly; ../shared/policy/RULES.md). Idempotent per month: when a succeeded full run with
+    ``as_of`` in the same month exists it is returned unchanged with ``False``, unless ``force``.
+    Returns ``(run, ran)``."""
+    as_of = as_of or timezone.localdate()
+    if not force:
+        existing = monthly_run(as_of)
+        if existing is not None:
+            return existing, False
+    return full_rescore(as_of=as_of, user=user), True
+
+
+# --- versions, readers ----------------------------------------------------------------------------
+
+def new_version(source: ScoreModel | None, *, version: str, description: str = "", **parameters) -> ScoreModel:
+    """A new draft model: ``source``'s parameters (when given) with ``parameters`` applied over them,
+    validated. The version must be new; the draft scores nothing until ``activate_model``."""
+    version = (version or "").strip()
+    if not version:
+        raise ModelRefused({"version": _("请填写模型版本号。")}, code="invalid")
+    unknown = sorted(set(parameters) - set(PARAMETER_FIELDS))
+    if unknown:
+        raise ModelRefused(_("不能通过此操作设置评分模型的字段：%(fields)s。") % {"fields": "、".join(unknown)})
+    values = {name: getattr(source, name) for name in PARAMETER_FIELDS if name != "version"} if source else {}
+    values |= {name: value for name, value in parameters.items() if value is not None}
+    missing = [name for name in PARAMETER_FIELDS if name != "version" and name not in values]
+    if missing:
+        raise ModelRefused(_("缺少评分模型参数：%(fields)s。") % {"fields": "、".join(missing)}, code="invalid")
+    validate_parameters(**values)
+    with transaction.atomic():
+        if ScoreModel.objects.filter(version=version).exists():
+            raise ModelRefused({"version": _("模型版本 %(version)s 已存在，请换一个版本号。") % {"version": version}},
+                               code="duplicate_version")
+        values["base_score"] = Decimal(str(values["base_score"]))
+        return ScoreModel.objects.create(version=version, description=description or "",
+                                         status=ScoreModel.Status.DRAFT, **values)
+
+
+# Roles that may see the internal risk class (and the models and runs): the regulators' officers.
+# Inspectors, laboratories, enterprises, data consumers and the public never see it.
+RISK_ROLES = frozenset({"province_admin", "province_officer", "city_officer", "county_officer"})
+
+
+def sees_risk_class(user) -> bool:
+    """Whether ``user`` may see internal risk classes (officer roles only)."""
+    return bool(user and user.is_authenticated and (user.is_superuser or user.role in RISK_ROLES))
+
+
+def may_manage_models(user) -> bool:
+    """Whether ``user`` may create model versions, activate them and start a full rescoring."""
+    return bool(user and user.is_authenticated and (user.is_superuser or user.role == "province_admin"))
+
+
+def scores_for(user, queryset=None):
+    """The stored scores ``user`` may read: scoped like the credit file (``CreditRecord``'s role
+    table and its entity-region scope; an enterprise user its own entity only)."""
+    from qualitygov.core.models import region_q
+    from qualitygov.core.roles import VIEW, Role, actions_for
+
+    queryset = EntityScore.objects.all() if queryset is None else queryset
+    if user is None or not user.is_authenticated or not user.is_active:
+        return queryset.none()
+    if user.is_superuser:
+        return queryset
+    if VIEW not in actions_for(user.role, CreditRecord):
+        return queryset.none()
+    if user.role == Role.ENTERPRISE:
+        return queryset.filter(entity_id=user.entity_id) if user.entity_id else queryset.none()
+    prefix = user.region_prefix
+    return queryset if prefix is None else queryset.filter(region_q("entity__region__code", prefix))
+
+
+def entities_for(user):
+    """The market entities whose credit file ``user`` may open (same scope as ``scores_for``)."""
+    from qualitygov.core.models import region_q
+    from qualitygov.core.roles import VIEW, Role, actions_for
+
+    entities = MarketEntity.objects.all()
+    if user is None or not user.is_authenticated or not user.is_active:
+        return entities.none()
+    if user.is_superuser:
+        return entities
+    if VIEW not in actions_for(user.role, CreditRecord):
+        return entities.none()
+    if user.role == Role.ENTERPRISE:
+        return entities.filter(pk=user.entity_id) if user.entity_id else entities.none()
+    prefix = user.region_prefix
+    return entities if prefix is None else entities.filter(region_q("region__code", prefix))
+
+
+def public_explanation(explanation: dict) -> dict:
+    """An explanation without the internal risk class (for enterprises and data consumers)."""
+    result = {key: value for key, value in explanation.items() if key != "risk_class"}
+    if result.get("stored"):
+        result["stored"] = {key: value for key, value in result["stored"].items() if key != "risk_class"}
+    return result

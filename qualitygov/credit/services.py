@@ -11,11 +11,13 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import logging
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -24,8 +26,10 @@ from qualitygov.credit import feed
 from qualitygov.credit.models import CreditRecord, Kind
 from qualitygov.credit.publication import PublicationWindow, publication_window
 
-__all__ = ["RecordResult", "SourceRef", "end_fact", "publication_window", "PublicationWindow", "record_fact",
-           "revoke_fact", "source_ref"]
+__all__ = ["RecordResult", "SourceRef", "end_fact", "expire_publications", "publication_window", "PublicationWindow", "record_fact",
+           "rescore_after_commit", "revoke_fact", "source_ref"]
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -123,6 +127,7 @@ def record_fact(*, entity, kind: str, occurred_on: dt.date, source: models.Model
                 with transaction.atomic():  # a savepoint: a lost race leaves the outer transaction usable
                     record = CreditRecord.objects.create(**key, **values, recorded_by=user)
                 feed.record_changed(record, created=True, was_public=False)
+                rescore_after_commit(entity_id)
                 return RecordResult(record, True)
             except IntegrityError:
                 existing = CreditRecord.objects.select_for_update().filter(**key).first()
@@ -132,6 +137,7 @@ def record_fact(*, entity, kind: str, occurred_on: dt.date, source: models.Model
         record, changed = _bring_up_to_date(existing, values)
         if changed:
             feed.record_changed(record, created=False, was_public=was_public)
+            rescore_after_commit(record.entity_id)
         return RecordResult(record, False)
 
 
@@ -171,6 +177,7 @@ def revoke_fact(source: models.Model | SourceRef, kind: str, reason: str, user=N
         record.state_changed_at = timezone.now()
         record.save(update_fields=["state", "state_reason", "state_changed_at", "updated"])
         feed.record_changed(record, created=False, was_public=was_public)
+        rescore_after_commit(record.entity_id)
         return record
 
 
@@ -209,4 +216,79 @@ def end_fact(source: models.Model | SourceRef, kind: str, *, on: dt.date, state:
         record.state_changed_at = timezone.now()
         record.save(update_fields=["state", "state_reason", "state_changed_at", "updated"])
         feed.record_changed(record, created=False, was_public=was_public)
+        rescore_after_commit(record.entity_id)
         return record
+
+
+# --- incremental rescoring (issue 4, item 2) ---------------------------------------------------------
+
+class _PendingRescore:
+    """The entities written in one transaction, rescored once after it commits."""
+
+    def __init__(self):
+        self.ids: set[int] = set()
+        self.done = False
+
+    def __call__(self):
+        from qualitygov.credit import scoring
+        from qualitygov.credit.models import ScoreModel
+
+        ids, self.done = sorted(self.ids), True
+        if not ids or not ScoreModel.objects.filter(status=ScoreModel.Status.ACTIVE).exists():
+            return  # nothing to score with yet: the first full rescoring will score them
+        try:
+            scoring.rescore_entities(ids)
+        except Exception:
+            # The ledger write has committed; a scoring failure must not undo or break it. The run
+            # row says failed, and the next rescoring (at the latest the monthly one) catches up.
+            logger.exception("Incremental credit rescoring failed for entities %s", ids)
+
+
+def rescore_after_commit(entity_id: int) -> None:
+    """Rescore ``entity_id`` with the active model once the current transaction commits (at once
+    outside a transaction). Several writes in one transaction give one rescoring of all their
+    entities; a rolled-back write gives none. Off when ``settings.CREDIT_RESCORE_ON_WRITE`` is False."""
+    if not getattr(settings, "CREDIT_RESCORE_ON_WRITE", True):
+        return
+    # Join the rescoring already queued in this transaction, if any (a callback queued in a savepoint
+    # that rolled back is gone from the list, and a new one is queued).
+    for _sids, func, _robust in connection.run_on_commit:
+        if isinstance(func, _PendingRescore) and not func.done:
+            func.ids.add(entity_id)
+            return
+    pending = _PendingRescore()
+    pending.ids.add(entity_id)
+    transaction.on_commit(pending)
+
+
+def expire_publications(today: dt.date | None = None, user=None) -> int:
+    """Mark *expired* every active published record whose publication window ended before ``today``
+    (default today), and tell sharing partners through the change feed; returns how many. The daily
+    job (``credit_daily``).
+
+    Set-based: one UPDATE and one INSERT … SELECT of feed events per batch, one summary audit entry.
+    The record keeps counting in the score (``scoring.COUNTED_STATES``): only its publication ended.
+    """
+    from itertools import batched
+
+    from qualitygov.core.models import AuditLog
+
+    today = today or timezone.localdate()
+    reason = _("公示期满，停止公示")
+    with _attributed_to(user), transaction.atomic():
+        due = CreditRecord.objects.select_for_update().filter(
+            state=CreditRecord.State.ACTIVE, publishable=True, publish_until__lt=today)
+        ids = list(due.values_list("pk", flat=True))
+        if not ids:
+            return 0
+        now = timezone.now()
+        for batch in batched(ids, 500):
+            CreditRecord.objects.filter(pk__in=batch).update(
+                state=CreditRecord.State.EXPIRED, state_changed_at=now, updated=now,
+                state_reason=_("%(date)s：%(reason)s") % {"date": today.isoformat(), "reason": reason})
+            feed.records_withdrawn(list(batch), reason=reason)
+        audit.record(AuditLog.Action.UPDATE, model=CreditRecord,
+                     message=_("公示期满的信用记录 %(n)d 条停止公示（截至 %(date)s）。") % {
+                         "n": len(ids), "date": today.isoformat()},
+                     after={"expired": ids})
+    return len(ids)

@@ -96,6 +96,9 @@ def test_grades_and_risk_classes_at_their_thresholds(registry):
     for _n in range(5):
         fact(yanji, Kind.SPOT_CHECK_UNQUALIFIED, AS_OF)
     scoring.rescore_entities([yanji], as_of=AS_OF)
+    # The grade follows at once; the internal risk class waits for the monthly full scoring.
+    assert (stored(yanji).score, stored(yanji).grade, stored(yanji).risk_class) == (Decimal("50.00"), "D", "A")
+    scoring.full_rescore(as_of=AS_OF)
     assert (stored(yanji).score, stored(yanji).grade, stored(yanji).risk_class) == (Decimal("50.00"), "D", "D")
 
 

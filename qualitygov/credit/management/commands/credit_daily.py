@@ -1,0 +1,40 @@
+"""``qualitygov credit-daily [--date DATE]``: the credit module's daily job, in order —
+
+1. serious-violation entries whose three years ended leave the list (``lists.remove_expired``);
+2. published records whose publication window ended stop being published (``services.expire_publications``);
+3. the day's bulk export of public credit data for partner departments (``sharing.write_daily_export``).
+
+Each step tells partners through the change feed and is safe to run again. Prints a JSON summary.
+Schedule it once a day after midnight (cron or a systemd timer); run ``credit-monthly`` once a month.
+"""
+
+import datetime as dt
+import json
+
+from django.core.management.base import BaseCommand, CommandError
+
+from qualitygov.credit import lists, services, sharing
+
+
+def _date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise CommandError(f"日期格式应为 YYYY-MM-DD：{value}") from None
+
+
+class Command(BaseCommand):
+    help = "信用模块每日任务：名单期满移出、公示期满停止公示、生成公开信用数据批量导出。"
+
+    def add_arguments(self, parser):
+        parser.add_argument("--date", type=_date, default=None, help="业务日期（默认今天）")
+
+    def handle(self, *args, date, **options):
+        removed = lists.remove_expired(date)
+        expired = services.expire_publications(date)
+        written = sharing.write_daily_export(date)
+        self.stdout.write(json.dumps({
+            "date": (date.isoformat() if date else None), "list_entries_removed": removed,
+            "records_expired": expired,
+            "export": {fmt: {"path": str(path), "rows": rows} for fmt, (path, rows) in written.items()},
+        }, ensure_ascii=False))

@@ -1,0 +1,370 @@
+"""The public credit query (信用信息查询, issue 4 item 6): search, the public credit file, the
+entity's right-to-reply statement (情况说明) and the objection channel (异议).
+
+What the public sees of an entity is decided here, once, for the portal page and the public API:
+name, USCC, region, the public grade with its date, the publicly visible records
+(``CreditRecord.objects.publicly_visible``: never a warning-only penalty, an internal finding or a
+withdrawn record), the entity's visible statement beside each record, its open list entries and a
+"re-evaluation pending" flag. Never the internal risk class, never the numeric score.
+
+Objections: anyone may object to a published record while it is published (Enterprise Information
+Disclosure Regulation Art. 12; SAMR Order 45 Art. 12); the last day is the record's
+``publish_until``. The answer is due 20 working days after receipt (by analogy with the Regulation
+Art. 13 para. 2). For this version an upheld objection withdraws the record from publication
+(``services.revoke_fact``); correcting the source record itself stays with its module.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import secrets
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Page, Paginator
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from qualitygov.core import audit, workdays
+from qualitygov.core.identifiers import IdentifierError, validate_uscc
+from qualitygov.core.roles import CHANGE, VIEW, Role
+from qualitygov.credit import feed, lists
+from qualitygov.credit.models import (
+    CreditObjection,
+    CreditRecord,
+    EntityScore,
+    EntityStatement,
+    RepairApplication,
+)
+from qualitygov.credit.services import SourceRef, revoke_fact
+
+__all__ = ["ANSWER_WORKING_DAYS", "QueryRefused", "SearchResult", "STATEMENT_MAX_LENGTH", "answer_objection",
+           "check_objection_open", "entity_for_uscc", "hide_statement", "objection_deadline", "public_file", "search", "submit_objection",
+           "submit_statement"]
+
+# Enterprise Information Disclosure Regulation Art. 13 para. 2 (by analogy): answer in 20 working days.
+ANSWER_WORKING_DAYS = 20
+STATEMENT_MAX_LENGTH = 2000
+NAME_MIN_LENGTH = 2
+SEARCH_PAGE_SIZE = 20
+# The objector's personal data: shown to officers only, never logged where other roles read.
+OBJECTOR_FIELDS = ("name", "contact", "grounds")
+# Registered entities only: an operating or suspended entity still exists in the registry; revoked and
+# cancelled ones are no longer "operating/registered" (issue 4 item 6).
+PUBLIC_ENTITY_STATUSES = ("operating", "suspended")
+OFFICER_ROLES = frozenset({Role.PROVINCE_ADMIN, Role.PROVINCE_OFFICER, Role.CITY_OFFICER, Role.COUNTY_OFFICER})
+# Text with no Chinese character and at least six digits is read as a USCC (names are Chinese).
+_CHINESE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+class QueryRefused(ValidationError):
+    """A refusal of the query service: a Chinese message and a stable ``code`` (the API's error code)."""
+
+    def __init__(self, message, code=None, params=None):
+        super().__init__(message, code=code, params=params)
+        self.code = code
+
+
+def _today() -> dt.date:
+    """Today's date (one place, so tests can fix it)."""
+    return timezone.localdate()
+
+
+def _registered_entities():
+    from qualitygov.registry.models import MarketEntity
+
+    return MarketEntity.objects.filter(status__in=PUBLIC_ENTITY_STATUSES)
+
+
+def _looks_like_uscc(text: str) -> bool:
+    return not _CHINESE.search(text) and sum(c.isdigit() for c in text) >= 6
+
+
+# --- search ------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SearchResult:
+    """A page of entities found, and how the text was read (``uscc`` or ``name``)."""
+
+    mode: str
+    text: str
+    page: Page
+
+
+def search_queryset(text: str) -> tuple[str, str, object]:
+    """(mode, normalised text, queryset) for ``text``: an exact USCC (validated) or a name fragment of at
+    least two characters; registered entities only, by name. ``QueryRefused`` for bad input."""
+    text = (text or "").strip()
+    if not text:
+        raise QueryRefused({"q": _("请输入企业名称或统一社会信用代码。")}, code="query_required")
+    entities = _registered_entities().select_related("region", "credit_score").order_by("name", "id")
+    if _looks_like_uscc(text):
+        try:
+            uscc = validate_uscc(text)
+        except IdentifierError as exc:
+            raise QueryRefused({"q": exc.reason}, code="invalid_uscc") from exc
+        return "uscc", uscc, entities.filter(uscc=uscc)
+    if len(text) < NAME_MIN_LENGTH:
+        raise QueryRefused({"q": _("按名称查询至少输入 %(count)s 个字。") % {"count": NAME_MIN_LENGTH}},
+                           code="query_too_short")
+    return "name", text, entities.filter(name__icontains=text)
+
+
+def search(text: str, page: int | str | None = 1, per_page: int = SEARCH_PAGE_SIZE) -> SearchResult:
+    """Find registered entities by USCC (exact) or name (contains); one page of ``per_page``."""
+    mode, text, entities = search_queryset(text)
+    return SearchResult(mode, text, Paginator(entities, per_page).get_page(page))
+
+
+def grade_of(entity) -> dict:
+    """The public grade of an entity with its date, or "not yet graded" (never the score or risk class)."""
+    try:
+        score = entity.credit_score
+    except EntityScore.DoesNotExist:
+        score = None
+    if score is None:
+        return {"grade": None, "as_of": None, "label": _("尚未评级")}
+    return {"grade": score.grade, "as_of": score.as_of.isoformat(), "label": score.grade}
+
+
+# --- the public credit file ------------------------------------------------------------------------
+
+def _pending_annotations(entity_field: str, record_field: str | None = None) -> dict:
+    objections = CreditObjection.objects.filter(status__in=CreditObjection.OPEN_STATUSES)
+    repairs = RepairApplication.objects.filter(status__in=RepairApplication.OPEN_STATUSES)
+    field = record_field or entity_field
+    return {"open_objection": Exists(objections.filter(**{field: OuterRef("pk")})),
+            "open_repair": Exists(repairs.filter(**{field: OuterRef("pk")}))}
+
+
+def entity_for_uscc(uscc: str):
+    """The registered entity with this USCC, with what its public file needs in the same query
+    (region, score, open objection and repair flags). ``QueryRefused`` (code ``invalid_uscc``) for a
+    malformed code; None when no registered entity has it."""
+    try:
+        uscc = validate_uscc(uscc)
+    except IdentifierError as exc:
+        raise QueryRefused({"uscc": exc.reason}, code="invalid_uscc") from exc
+    return (_registered_entities().select_related("region", "credit_score")
+            .annotate(**_pending_annotations("entity_id")).filter(uscc=uscc).first())
+
+
+def objection_deadline(record: CreditRecord) -> dt.date | None:
+    """The last day an objection to ``record`` may be made: the last day of its publication."""
+    return record.publish_until
+
+
+def public_records(entity, on: dt.date | None = None):
+    """The entity's publicly visible records with their statement and pending flags (one query)."""
+    return (CreditRecord.objects.publicly_visible(on).filter(entity_id=entity.pk).select_related("statement")
+            .annotate(**_pending_annotations("entity_id", "record_id")).order_by("-occurred_on", "-id"))
+
+
+def _statement_payload(record: CreditRecord) -> dict | None:
+    try:
+        statement = record.statement
+    except EntityStatement.DoesNotExist:
+        return None
+    if not statement.visible:
+        return None
+    return {"text": statement.text, "updated": timezone.localtime(statement.updated).date().isoformat()}
+
+
+def _entry_payload(entry) -> dict:
+    return {"kind": entry.kind, "kind_label": str(entry.get_kind_display()), "grounds": entry.grounds,
+            "legal_basis": entry.legal_basis, "decision_number": entry.decision_number,
+            "department": entry.department, "listed_on": entry.listed_on.isoformat(),
+            "removal_due_on": entry.removal_due_on.isoformat() if entry.removal_due_on else None}
+
+
+def public_file(entity, on: dt.date | None = None) -> dict:
+    """The public credit file of ``entity`` on ``on`` (default today), used by the page and the API.
+
+    Fields: entity (name, USCC, region), grade (grade and date, or "not yet graded"), records (public
+    fields of each publicly visible record, the entity's visible statement beside it, the objection
+    deadline and a per-record pending flag), lists (open entries of both lists) and
+    ``re_evaluation_pending`` (an open objection or repair application of the entity). Never the score
+    or the risk class. Three queries when ``entity`` comes from ``entity_for_uscc``.
+    """
+    on = on or _today()
+    if not hasattr(entity, "open_objection"):
+        entity = (_registered_entities().select_related("region", "credit_score")
+                  .annotate(**_pending_annotations("entity_id")).get(pk=entity.pk))
+    records = []
+    for record in public_records(entity, on):
+        deadline = objection_deadline(record)
+        records.append(feed.record_payload(record) | {
+            "statement": _statement_payload(record),
+            "objection_deadline": deadline.isoformat() if deadline else None,
+            "re_evaluation_pending": record.open_objection or record.open_repair,
+        })
+    entries = [_entry_payload(entry) for entry in lists.public_entries().filter(entity_id=entity.pk)]
+    region = entity.region
+    return {
+        "entity": {"name": entity.name, "uscc": entity.uscc, "region": region.code if region else None,
+                   "region_name": region.name if region else None},
+        "grade": grade_of(entity),
+        "re_evaluation_pending": bool(entity.open_objection or entity.open_repair),
+        "records": records,
+        "lists": entries,
+        "as_of": on.isoformat(),
+    }
+
+
+# --- objections --------------------------------------------------------------------------------------
+
+def _answer_due(received: dt.date) -> dt.date:
+    try:
+        return workdays.add_working_days(received, ANSWER_WORKING_DAYS)
+    except workdays.CalendarNotCovered:
+        # No holiday arrangement yet for that year: count Monday–Friday. Holidays only push the legal
+        # deadline later, so the officer's deadline is not later than the law's (bar make-up days).
+        day, found = received, 0
+        while found < ANSWER_WORKING_DAYS:
+            day += dt.timedelta(days=1)
+            found += day.weekday() < 5
+        return day
+
+
+def _tracking_number(day: dt.date) -> str:
+    return f"YY{day:%Y%m%d}{secrets.randbelow(10 ** 6):06d}"
+
+
+def check_objection_open(record: CreditRecord, today: dt.date | None = None) -> None:
+    """Raise ``QueryRefused`` unless ``record`` may receive an objection on ``today``: it must be
+    published, and the objection comes no later than the last day of publication (``objection_late``,
+    naming that day); a record never published or withdrawn gives ``not_public``."""
+    today = today or _today()
+    if CreditRecord.objects.filter(pk=record.pk).publicly_visible(today).exists():
+        return
+    record.refresh_from_db()
+    ended = record.publish_until
+    if record.publishable and record.state == CreditRecord.State.ACTIVE and ended is not None and ended < today:
+        raise QueryRefused(_("该信用记录的公示期已于 %(date)s 届满，异议须在公示期内提出，已超过异议期限。")
+                           % {"date": ended.isoformat()}, code="objection_late")
+    raise QueryRefused(_("该信用记录未在公示，不能对其提出异议。"), code="not_public")
+
+
+def submit_objection(record: CreditRecord, name: str, contact: str, grounds: str, today: dt.date | None = None,
+                     user=None) -> CreditObjection:
+    """Receive an objection to a published record. Refused (``QueryRefused``, nothing written) when the
+    record is not published (``not_public``), when its publication ended (``objection_late``, with the
+    date) or when name, contact or grounds are missing (``invalid``). Returns the objection with its
+    tracking number and answer deadline (20 working days after receipt)."""
+    today = today or _today()
+    check_objection_open(record, today)
+    values = {"name": (name or "").strip(), "contact": (contact or "").strip(), "grounds": (grounds or "").strip()}
+    errors = {}
+    for field, message in (("name", _("请填写异议人姓名或名称。")), ("contact", _("请填写联系方式。")),
+                           ("grounds", _("请填写异议理由及证据。"))):
+        if not values[field]:
+            errors[field] = message
+    for field, limit in (("name", 100), ("contact", 100), ("grounds", 5000)):
+        if len(values[field]) > limit:
+            errors[field] = _("不能超过 %(limit)s 个字。") % {"limit": limit}
+    if errors:
+        raise QueryRefused(errors, code="invalid")
+    due = _answer_due(today)
+    submitter = user if getattr(user, "is_authenticated", False) else None
+    for _attempt in range(5):
+        try:
+            with transaction.atomic():  # a savepoint: a clashing tracking number is retried with another
+                objection = CreditObjection(record=record, entity_id=record.entity_id,
+                                            tracking_number=_tracking_number(today), received_on=today,
+                                            answer_due_on=due, submitted_by=submitter, **values)
+                # The audit log is read by every regional role (inspectors, lab staff too): keep the
+                # objector's personal data out of it; the objection itself is for officers only.
+                objection.audit_exclude = (*CreditObjection.audit_exclude, *OBJECTOR_FIELDS)
+                objection.save()
+                return objection
+        except IntegrityError:
+            continue
+    raise QueryRefused(_("暂时无法生成受理编号，请稍后重试。"), code="tracking_number")
+
+
+def _require_officer(user, queryset, message: str) -> None:
+    if user is None or not (user.is_superuser or user.role in OFFICER_ROLES) or not queryset.restrict(
+            user, CHANGE).exists():
+        raise PermissionDenied(message)
+
+
+def answer_objection(objection: CreditObjection, user, upheld: bool, answer: str,
+                     today: dt.date | None = None) -> CreditObjection:
+    """Answer an open objection (officer of the entity's region). Upheld: the record is withdrawn from
+    publication (``services.revoke_fact`` with the tracking number as reason) and the pending flag
+    clears; rejected: the record stays. ``QueryRefused`` when already answered (``objection_closed``)
+    or without an answer (``answer_required``)."""
+    _require_officer(user, CreditObjection.objects.filter(pk=objection.pk), _("您无权答复该异议。"))
+    answer = (answer or "").strip()
+    if not answer:
+        raise QueryRefused({"answer": _("请填写答复内容（核查情况及处理结果）。")}, code="answer_required")
+    today = today or _today()
+    with audit.attributed_to(user), transaction.atomic():
+        objection = CreditObjection.objects.select_for_update().select_related("record").get(pk=objection.pk)
+        if objection.status not in CreditObjection.OPEN_STATUSES:
+            raise QueryRefused(_("该异议已于 %(date)s 答复，不能重复答复。")
+                               % {"date": objection.answered_on.isoformat() if objection.answered_on else "—"},
+                               code="objection_closed")
+        if upheld:
+            record = objection.record
+            revoke_fact(SourceRef(record.source_module, record.source_type, record.source_id), record.kind,
+                        reason=_("异议成立（受理编号 %(number)s）：%(answer)s")
+                        % {"number": objection.tracking_number, "answer": answer}, user=user)
+        objection.status = CreditObjection.Status.UPHELD if upheld else CreditObjection.Status.REJECTED
+        objection.answer = answer
+        objection.answered_on = today
+        objection.handled_by = user
+        objection.save(update_fields=["status", "answer", "answered_on", "handled_by", "updated"])
+    return objection
+
+
+# --- statements --------------------------------------------------------------------------------------
+
+def submit_statement(record: CreditRecord, user, text: str) -> EntityStatement:
+    """The entity's statement on one of its published records (one per record; a new text replaces the
+    old one and shows again, the audit log keeps the old). Only an enterprise user of the record's
+    entity; at most 2000 characters."""
+    if user is None or user.role != Role.ENTERPRISE or user.entity_id is None or user.entity_id != record.entity_id:
+        raise PermissionDenied(_("只有该市场主体的企业账号可以对其信用记录作出情况说明。"))
+    text = (text or "").strip()
+    if not text:
+        raise QueryRefused({"text": _("请填写情况说明。")}, code="statement_required")
+    if len(text) > STATEMENT_MAX_LENGTH:
+        raise QueryRefused({"text": _("情况说明不能超过 %(limit)s 个字，现为 %(length)s 个字。")
+                            % {"limit": STATEMENT_MAX_LENGTH, "length": len(text)}}, code="statement_too_long")
+    if not CreditRecord.objects.filter(pk=record.pk).publicly_visible(_today()).exists():
+        raise QueryRefused(_("情况说明只能针对正在公示的信用记录。"), code="not_public")
+    with audit.attributed_to(user), transaction.atomic():
+        statement = EntityStatement.objects.select_for_update().filter(record=record).first()
+        if statement is None:
+            return EntityStatement.objects.create(record=record, entity_id=record.entity_id, text=text,
+                                                  submitted_by=user)
+        statement.text, statement.visible, statement.hidden_reason = text, True, ""
+        statement.submitted_by = user
+        statement.save(update_fields=["text", "visible", "hidden_reason", "submitted_by", "updated"])
+        return statement
+
+
+def hide_statement(statement: EntityStatement, user, reason: str) -> EntityStatement:
+    """Withdraw a statement from the public page (unlawful or abusive content), with a reason; an
+    officer of the entity's region only."""
+    _require_officer(user, EntityStatement.objects.filter(pk=statement.pk), _("您无权处理该情况说明。"))
+    reason = (reason or "").strip()
+    if not reason:
+        raise QueryRefused({"reason": _("请说明不予显示的理由。")}, code="reason_required")
+    with audit.attributed_to(user), transaction.atomic():
+        statement = EntityStatement.objects.select_for_update().get(pk=statement.pk)
+        statement.visible, statement.hidden_reason = False, reason
+        statement.save(update_fields=["visible", "hidden_reason", "updated"])
+    return statement
+
+
+def statement_records(user):
+    """Published records of the enterprise user's entity, for the statement form's entry list."""
+    if user.role != Role.ENTERPRISE or user.entity_id is None:
+        return CreditRecord.objects.none()
+    return (CreditRecord.objects.restrict(user, VIEW).publicly_visible(_today()).select_related("statement")
+            .order_by("-occurred_on", "-id"))
