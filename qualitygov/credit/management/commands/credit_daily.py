@@ -8,26 +8,19 @@ Each step tells partners through the change feed and is safe to run again. Print
 Schedule it once a day after midnight (cron or a systemd timer); run ``credit-monthly`` once a month.
 """
 
-import datetime as dt
 import json
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
+from qualitygov.core.management.arguments import iso_date
 from qualitygov.credit import lists, services, sharing
-
-
-def _date(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise CommandError(f"日期格式应为 YYYY-MM-DD：{value}") from None
 
 
 class Command(BaseCommand):
     help = "信用模块每日任务：名单期满移出、公示期满停止公示、生成公开信用数据批量导出。"
 
     def add_arguments(self, parser):
-        parser.add_argument("--date", type=_date, default=None, help="业务日期（默认今天）")
+        parser.add_argument("--date", type=iso_date, default=None, help="业务日期（默认今天）")
 
     def handle(self, *args, date, **options):
         removed = lists.remove_expired(date)

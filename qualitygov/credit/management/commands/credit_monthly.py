@@ -7,28 +7,21 @@ nothing, unless ``--force``. Prints the run as JSON with ``"ran": true|false``; 
 the scoring is refused or fails (the previous scores stay in place).
 """
 
-import datetime as dt
 import json
 
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
 from qualitygov.core.api import error_body
+from qualitygov.core.management.arguments import iso_date
 from qualitygov.credit import scoring
-
-
-def _date(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise CommandError(f"日期格式应为 YYYY-MM-DD：{value}") from None
 
 
 class Command(BaseCommand):
     help = "每月全量信用评分（含风险分类）；本月已成功评分时不重复执行，除非指定 --force。"
 
     def add_arguments(self, parser):
-        parser.add_argument("--as-of", type=_date, default=None, help="评分基准日（默认今天）")
+        parser.add_argument("--as-of", type=iso_date, default=None, help="评分基准日（默认今天）")
         parser.add_argument("--force", action="store_true", help="本月已评分也重新评分")
 
     def handle(self, *args, as_of, force, **options):

@@ -5,27 +5,20 @@ Idempotent per day: files already written are kept unless ``--overwrite``. Print
 ``{"date", "files": {"csv": {"path", "rows"}, "json": {...}}}`` (rows null for a kept file).
 """
 
-import datetime as dt
 import json
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
+from qualitygov.core.management.arguments import iso_date
 from qualitygov.credit import sharing
-
-
-def _date(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise CommandError(f"日期格式应为 YYYY-MM-DD：{value}") from None
 
 
 class Command(BaseCommand):
     help = "生成当日公开信用数据批量导出文件（CSV 与 JSON），供共享部门下载。"
 
     def add_arguments(self, parser):
-        parser.add_argument("--date", type=_date, default=None, help="导出日期（默认今天）")
+        parser.add_argument("--date", type=iso_date, default=None, help="导出日期（默认今天）")
         parser.add_argument("--dir", type=Path, default=None, help="导出目录（默认 VAR_DIR/exports/credit）")
         parser.add_argument("--overwrite", action="store_true", help="覆盖当日已生成的文件")
 

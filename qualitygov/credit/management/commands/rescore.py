@@ -7,22 +7,15 @@ JSON: ``{"run", "kind", "status", "model_version", "as_of", "entity_count", "rec
 refused or fails (the message goes to stderr as JSON, the previous scores stay in place).
 """
 
-import datetime as dt
 import json
 
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
 from qualitygov.core.api import error_body
+from qualitygov.core.management.arguments import iso_date
 from qualitygov.credit import scoring
 from qualitygov.registry.models import MarketEntity
-
-
-def _date(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise CommandError(f"日期格式应为 YYYY-MM-DD：{value}") from None
 
 
 class Command(BaseCommand):
@@ -31,7 +24,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--entity", action="append", default=[], metavar="USCC",
                             help="只重新评分该统一社会信用代码的主体（可重复）")
-        parser.add_argument("--as-of", type=_date, default=None, help="评分基准日（默认今天）")
+        parser.add_argument("--as-of", type=iso_date, default=None, help="评分基准日（默认今天）")
 
     def handle(self, *args, entity, as_of, **options):
         scoring.load_default_model()

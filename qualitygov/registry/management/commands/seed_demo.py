@@ -1,20 +1,13 @@
-import datetime as dt
 import json
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from qualitygov.core.management.arguments import iso_date
 from qualitygov.core.models import Industry, ProductCategory, Region
 from qualitygov.core.reference import load_reference_data
 from qualitygov.registry.demo import DEMO_PASSWORD, ensure_demo_users, reset_registry, seed_demo
-
-
-def _date(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise CommandError(f"参考日期“{value}”无效：应为 YYYY-MM-DD。") from None
 
 
 class Command(BaseCommand):
@@ -25,7 +18,7 @@ class Command(BaseCommand):
         parser.add_argument("--entities", type=int, default=2000, help="市场主体数量（默认 2000）")
         parser.add_argument("--seed", type=int, default=20121, help="随机种子（默认 20121）")
         parser.add_argument("--batch-size", type=int, default=5000, help="每批写入的市场主体数（默认 5000）")
-        parser.add_argument("--reference-date", type=_date, default=None,
+        parser.add_argument("--reference-date", type=iso_date, default=None,
                             help="证照有效期的参考日期 YYYY-MM-DD（默认今天，使“即将到期”列表有数据）")
         parser.add_argument("--reset", action="store_true",
                             help="先删除登记库中全部市场主体及其产品、证照、质量负责人（仅用于演示库和基准库）")
