@@ -63,6 +63,10 @@ def seed_credit_demo(seed: int = 20121, today: dt.date | None = None) -> dict:
     rng = random.Random(seed)
     counts = {"penalties": 0, "positive": 0, "listed": 0}
     scoring.load_default_model()
+    # Last month's scoring first (the spot-check findings are already in the ledger), so the facts
+    # below move grades: each write rescores its entity, as it does in production, and the
+    # dashboard's movements and the entities' grade histories have something to show.
+    scoring.full_rescore(as_of=today - relativedelta(months=1), user=province)
     entities = list(MarketEntity.objects.filter(status=MarketEntity.Status.OPERATING).order_by("pk")
                     .values_list("pk", flat=True))
     if not entities:

@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 
 from qualitygov.credit.demo import DEMO_SOURCE, seed_credit_demo
-from qualitygov.credit.models import ChangeEvent, CreditRecord, EntityScore, ListEntry, ScoringRun
+from qualitygov.credit.models import ChangeEvent, CreditRecord, EntityScore, GradeChange, ListEntry, ScoringRun
 from qualitygov.registry.demo import ensure_demo_users, seed_demo, showcase_entity
 
 pytestmark = pytest.mark.django_db
@@ -34,8 +34,11 @@ def test_demo_credit_data_follows_the_rules():
     serious = ListEntry.objects.get(kind=ListEntry.Kind.SERIOUS_VIOLATION)
     assert serious.early_removal_from <= TODAY
     assert EntityScore.objects.get(entity=serious.entity).grade == "D"
-    run = ScoringRun.objects.get()
+    run = ScoringRun.objects.filter(kind=ScoringRun.Kind.FULL).latest("started_at")
     assert run.status == ScoringRun.Status.SUCCEEDED and sum(run.grade_distribution.values()) == 120
+    assert run.as_of == TODAY and ScoringRun.objects.filter(kind=ScoringRun.Kind.FULL).count() == 2
+    # The demo's facts moved grades between the two scorings (the listed entity at least fell to D).
+    assert GradeChange.objects.filter(entity=serious.entity, to_grade="D").exists()
     # Every published demo fact reached the change feed; the warning did not.
     fed = set(ChangeEvent.objects.filter(object_type="creditrecord").values_list("object_id", flat=True))
     assert str(fine.pk) in fed and str(warning.pk) not in fed
