@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "qualitygov.core",
     "qualitygov.registry",
     "qualitygov.credit",
+    "qualitygov.trace",
     "qualitygov.inspection",
     "qualitygov.api",
 ]
