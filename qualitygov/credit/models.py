@@ -379,6 +379,36 @@ class ListEntry(BaseModel):
         return f"{self.entity} · {self.get_kind_display()}（{self.get_status_display()}）"
 
 
+class ScoreHistory(models.Model):
+    """A score that a later run replaced, kept as it was: its model version, run, ``as_of``, score,
+    grade and risk class. Written by the rescoring in the same statement that removes it from
+    ``EntityScore``, so a model change gives new scores under the new version while the old scores
+    keep theirs (issue 4). Append-only."""
+
+    entity = models.ForeignKey("registry.MarketEntity", verbose_name=pgettext_lazy("field", "市场主体"),
+                               on_delete=models.CASCADE, related_name="score_history")
+    model = models.ForeignKey(ScoreModel, verbose_name=_("评分模型"), on_delete=models.PROTECT, related_name="+")
+    run = models.ForeignKey(ScoringRun, verbose_name=_("评分批次"), null=True, blank=True, on_delete=models.SET_NULL,
+                            related_name="+")
+    superseded_by = models.ForeignKey(ScoringRun, verbose_name=_("被替代于评分批次"), on_delete=models.CASCADE,
+                                      related_name="superseded_scores")
+    as_of = models.DateField(_("评分基准日"))
+    score = models.DecimalField(_("信用分"), max_digits=7, decimal_places=2)
+    grade = models.CharField(_("信用等级"), max_length=3, choices=Grade.choices)
+    risk_class = models.CharField(_("风险分类"), max_length=1, choices=RiskClass.choices)
+    record_count = models.PositiveIntegerField(_("计入记录数"), default=0)
+    computed_at = models.DateTimeField(_("计算时间"))
+
+    class Meta:
+        ordering = ["-computed_at", "-id"]
+        verbose_name = pgettext_lazy("model name", "历史信用评分")
+        verbose_name_plural = _("历史信用评分")
+        indexes = [models.Index(fields=["entity", "-computed_at"], name="credit_history_entity_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.entity_id} {self.score} {self.grade} ({self.as_of})"
+
+
 class GradeChange(models.Model):
     """A movement of an entity's public grade between two scorings (for the dashboards' movement
     matrix and the change feed). Written by the rescoring in SQL, one row per entity whose grade

@@ -13,8 +13,9 @@ only; an incremental rescoring keeps an entity's class unless it is newly listed
 (严重违法失信名单) is graded D and risk class D whatever its score.
 
 Full rescoring is one ``INSERT … SELECT`` per database (the aggregate over the ledger joined to
-every entity), after a ``DELETE`` of the previous scores, inside one transaction: a failure rolls
-both back and leaves the previous scores in place. Every run is logged as a ``ScoringRun``.
+every entity), after a ``DELETE`` of the previous scores that moves them into ``ScoreHistory``
+(so every replaced score keeps its model version), inside one transaction: a failure rolls all
+back and leaves the previous scores in place. Every run is logged as a ``ScoringRun``.
 ``explain`` recomputes the same number in Python from the same parameters, record by record.
 """
 
@@ -42,6 +43,7 @@ from qualitygov.credit.models import (
     GradeChange,
     Kind,
     RiskClass,
+    ScoreHistory,
     ScoreModel,
     ScoringRun,
 )
@@ -269,19 +271,28 @@ def _start_previous(cursor, vendor: str) -> None:
                    "risk_class varchar(1) NOT NULL)")
 
 
-def _keep_previous(cursor, vendor: str, ids: list[int] | None) -> None:
-    """Delete the scores about to be replaced, keeping their grades in ``PREVIOUS``. On PostgreSQL the
-    DELETE returns them into the table (one pass over the scores); SQLite copies, then deletes."""
-    scores = EntityScore._meta.db_table
+_SCORE_COLUMNS = "entity_id, model_id, run_id, as_of, score, grade, risk_class, record_count, computed_at"
+
+
+def _keep_previous(cursor, vendor: str, ids: list[int] | None, run_id: int) -> None:
+    """Delete the scores about to be replaced, moving them whole into ``ScoreHistory`` (superseded by
+    ``run_id``) and their grades and classes into ``PREVIOUS``. On PostgreSQL one statement does all
+    three (the DELETE's rows feed both inserts: one pass over the scores); SQLite copies, then
+    deletes."""
+    scores, history = EntityScore._meta.db_table, ScoreHistory._meta.db_table
     where, params = "", []
     if ids is not None:
         where = f" WHERE entity_id IN ({', '.join(['%s'] * len(ids))})"
         params = list(ids)
+    keep_history = (f"INSERT INTO {history} ({_SCORE_COLUMNS}, superseded_by_id) "
+                    f"SELECT {_SCORE_COLUMNS}, %s FROM ")
     if vendor == "postgresql":
-        cursor.execute(f"WITH gone AS (DELETE FROM {scores}{where} RETURNING entity_id, grade, risk_class) "
+        cursor.execute(f"WITH gone AS (DELETE FROM {scores}{where} RETURNING {_SCORE_COLUMNS}), "
+                       f"kept AS ({keep_history}gone) "
                        f"INSERT INTO {PREVIOUS} (entity_id, grade, risk_class) "
-                       "SELECT entity_id, grade, risk_class FROM gone", params)
+                       "SELECT entity_id, grade, risk_class FROM gone", [*params, run_id])
     else:
+        cursor.execute(f"{keep_history}{scores}{where}", [run_id, *params])
         cursor.execute(f"INSERT INTO {PREVIOUS} (entity_id, grade, risk_class) "
                        f"SELECT entity_id, grade, risk_class FROM {scores}{where}", params)
         cursor.execute(f"DELETE FROM {scores}{where}", params)
@@ -335,13 +346,13 @@ def _rescore(kind: str, *, ids: list[int] | None, as_of: dt.date | None, user) -
             with connection.cursor() as cursor:
                 _start_previous(cursor, vendor)
                 if ids is None:
-                    _keep_previous(cursor, vendor, None)
+                    _keep_previous(cursor, vendor, None, run.pk)
                     sql, params = _score_sql(model, as_of=day, run_id=run.pk, computed_at=computed_at, ids=None,
                                              vendor=vendor)
                     cursor.execute(sql, params)
                 else:
                     for batch in batched(ids, ID_BATCH):
-                        _keep_previous(cursor, vendor, list(batch))
+                        _keep_previous(cursor, vendor, list(batch), run.pk)
                         sql, params = _score_sql(model, as_of=day, run_id=run.pk, computed_at=computed_at,
                                                  ids=list(batch), vendor=vendor)
                         cursor.execute(sql, params)

@@ -27,6 +27,7 @@ from qualitygov.credit.models import (
     EntityScore,
     GradeChange,
     ListEntry,
+    ScoreHistory,
     ScoreModel,
     ScoringRun,
 )
@@ -181,5 +182,6 @@ class EntityCreditView(PageMixin, View):
         context = {"title": _("%(name)s 的信用档案") % {"name": entity.name}, "entity": entity, "score": score,
                    "explanation": explanation, "show_risk": show_risk, "records": records[:200],
                    "entries": ListEntry.objects.filter(entity=entity).order_by("-listed_on"),
-                   "grade_changes": GradeChange.objects.filter(entity=entity).select_related("run")[:50]}
+                   "grade_changes": GradeChange.objects.filter(entity=entity).select_related("run")[:50],
+                   "history": ScoreHistory.objects.filter(entity=entity).select_related("model")[:24]}
         return render(request, "credit/scores/entity_credit.html", context)

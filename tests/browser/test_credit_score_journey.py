@@ -65,5 +65,7 @@ def test_unqualified_result_costs_points_and_a_new_model_version_rescores(signed
     company = signed_in(users["enterprise"], new_context())
     company.goto(live_server.url + reverse("credit:entity_credit", args=[entity.pk]))
     assert "v2-browser" in company.inner_text("#credit-score")
+    # Its earlier scores are listed under the version that produced them.
+    assert v1.version in company.inner_text("#score-history") and str(after.score) in company.inner_text("#score-history")
     body = company.inner_text("body")
     assert "风险分类" not in body and rescored.get_risk_class_display() not in body

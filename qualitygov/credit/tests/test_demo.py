@@ -8,7 +8,14 @@ import datetime as dt
 import pytest
 
 from qualitygov.credit.demo import DEMO_SOURCE, seed_credit_demo
-from qualitygov.credit.models import ChangeEvent, CreditRecord, EntityScore, GradeChange, ListEntry, ScoringRun
+from qualitygov.credit.models import (
+    ChangeEvent,
+    CreditRecord,
+    EntityScore,
+    GradeChange,
+    ListEntry,
+    ScoringRun,
+)
 from qualitygov.registry.demo import ensure_demo_users, seed_demo, showcase_entity
 
 pytestmark = pytest.mark.django_db

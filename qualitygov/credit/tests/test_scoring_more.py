@@ -20,6 +20,7 @@ from qualitygov.credit.models import (
     EntityScore,
     GradeChange,
     Kind,
+    ScoreHistory,
     ScoreModel,
     ScoringRun,
 )
@@ -238,6 +239,12 @@ def test_a_new_model_version_scores_while_old_runs_keep_theirs(registry, setting
         (old.pk, "AAA", "A"), (new.pk, "A", "C")]
     explanation = scoring.explain(nanguan, model=v1, as_of=AS_OF)  # the old version stays explainable
     assert explanation["score"] == "90.00" and explanation["model_version"] == "v1"
+    # The replaced scores are kept as they were, each with its own model version and run.
+    history = list(ScoreHistory.objects.filter(entity=nanguan).order_by("id").values_list(
+        "model__version", "run", "superseded_by", "score", "grade"))
+    first = ScoringRun.objects.filter(kind=ScoringRun.Kind.FULL).order_by("id").first()
+    assert history == [("v1", first.pk, old.pk, Decimal("100.00"), "AAA"), ("v1", old.pk, new.pk, Decimal("90.00"), "A")]
+    assert ScoreHistory.objects.filter(superseded_by=new).count() == EntityScore.objects.count()
 
 
 # --------------------------------------------------------------------------------------------------
