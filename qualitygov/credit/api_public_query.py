@@ -56,10 +56,10 @@ class EntityCreditView(_PublicView):
     @extend_schema(summary=gettext_lazy("市场主体公示信用档案（按统一社会信用代码）"), tags=["public"], responses={200: dict},
                    operation_id="public_credit_entity_file")
     def get(self, request, uscc: str):
-        entity = query.entity_for_uscc(uscc)
-        if entity is None:
+        file = query.public_file_for_uscc(uscc)
+        if file is None:
             raise exceptions.NotFound(_("未找到该统一社会信用代码的市场主体。"))
-        return Response(query.public_file(entity))
+        return Response(file)
 
 
 class EntitySearchView(_PublicView):

@@ -291,15 +291,22 @@ class EntityScore(models.Model):
     run that produced them. The explanation (records and points) is recomputed from the model
     version and ``as_of`` date on demand, so it always matches the stored score."""
 
+    # Rows are written only by the scoring statement, from existing entities and the locked model and
+    # run, so the database keeps no foreign-key constraints here: on PostgreSQL their per-row checks
+    # at commit took a third of a full rescoring (bench/bench_rescore.py). Django still applies
+    # on_delete (cascade, protect) when entities, models or runs are deleted.
     entity = models.OneToOneField("registry.MarketEntity", verbose_name=pgettext_lazy("field", "市场主体"),
-                                  on_delete=models.CASCADE, related_name="credit_score")
-    model = models.ForeignKey(ScoreModel, verbose_name=_("评分模型"), on_delete=models.PROTECT, related_name="scores")
+                                  on_delete=models.CASCADE, related_name="credit_score", db_constraint=False)
+    model = models.ForeignKey(ScoreModel, verbose_name=_("评分模型"), on_delete=models.PROTECT, related_name="scores",
+                              db_constraint=False, db_index=False)
     run = models.ForeignKey(ScoringRun, verbose_name=_("评分批次"), null=True, blank=True, on_delete=models.SET_NULL,
+                            db_constraint=False,
                             related_name="scores")
     as_of = models.DateField(_("评分基准日"))
     score = models.DecimalField(_("信用分"), max_digits=7, decimal_places=2)
-    grade = models.CharField(_("信用等级"), max_length=3, choices=Grade.choices, db_index=True)
-    risk_class = models.CharField(_("风险分类"), max_length=1, choices=RiskClass.choices, db_index=True)
+    # No indexes: the grade and class are read with their entity or counted over every row.
+    grade = models.CharField(_("信用等级"), max_length=3, choices=Grade.choices)
+    risk_class = models.CharField(_("风险分类"), max_length=1, choices=RiskClass.choices)
     record_count = models.PositiveIntegerField(_("计入记录数"), default=0)
     computed_at = models.DateTimeField(_("计算时间"), default=timezone.now)
 
@@ -386,12 +393,14 @@ class ScoreHistory(models.Model):
     keep theirs (issue 4). Append-only."""
 
     entity = models.ForeignKey("registry.MarketEntity", verbose_name=pgettext_lazy("field", "市场主体"),
-                               on_delete=models.CASCADE, related_name="score_history")
-    model = models.ForeignKey(ScoreModel, verbose_name=_("评分模型"), on_delete=models.PROTECT, related_name="+")
+                               on_delete=models.CASCADE, related_name="score_history", db_constraint=False)
+    # As for EntityScore: written only by the scoring statement, so no per-row constraint checks.
+    model = models.ForeignKey(ScoreModel, verbose_name=_("评分模型"), on_delete=models.PROTECT, related_name="+",
+                              db_constraint=False, db_index=False)
     run = models.ForeignKey(ScoringRun, verbose_name=_("评分批次"), null=True, blank=True, on_delete=models.SET_NULL,
-                            related_name="+")
+                            related_name="+", db_constraint=False, db_index=False)
     superseded_by = models.ForeignKey(ScoringRun, verbose_name=_("被替代于评分批次"), on_delete=models.CASCADE,
-                                      related_name="superseded_scores")
+                                      related_name="superseded_scores", db_constraint=False)
     as_of = models.DateField(_("评分基准日"))
     score = models.DecimalField(_("信用分"), max_digits=7, decimal_places=2)
     grade = models.CharField(_("信用等级"), max_length=3, choices=Grade.choices)
@@ -415,9 +424,9 @@ class GradeChange(models.Model):
     differs from the grade it had before the run; an entity scored for the first time has no row."""
 
     entity = models.ForeignKey("registry.MarketEntity", verbose_name=pgettext_lazy("field", "市场主体"),
-                               on_delete=models.CASCADE, related_name="grade_changes")
+                               on_delete=models.CASCADE, related_name="grade_changes", db_constraint=False)
     run = models.ForeignKey(ScoringRun, verbose_name=_("评分批次"), on_delete=models.CASCADE,
-                            related_name="grade_changes")
+                            related_name="grade_changes", db_constraint=False)
     from_grade = models.CharField(_("原等级"), max_length=3, choices=Grade.choices)
     to_grade = models.CharField(_("新等级"), max_length=3, choices=Grade.choices)
     changed_at = models.DateTimeField(_("变动时间"), db_index=True)

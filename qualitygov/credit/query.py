@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Page, Paginator
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -31,18 +31,19 @@ from django.utils.translation import gettext as _
 from qualitygov.core import audit, workdays
 from qualitygov.core.identifiers import IdentifierError, validate_uscc
 from qualitygov.core.roles import CHANGE, VIEW, Role
-from qualitygov.credit import feed, lists
 from qualitygov.credit.models import (
     CreditObjection,
     CreditRecord,
     EntityScore,
     EntityStatement,
+    Kind,
+    ListEntry,
     RepairApplication,
 )
 from qualitygov.credit.services import SourceRef, revoke_fact
 
 __all__ = ["ANSWER_WORKING_DAYS", "QueryRefused", "SearchResult", "STATEMENT_MAX_LENGTH", "answer_objection",
-           "check_objection_open", "entity_for_uscc", "hide_statement", "objection_deadline", "public_file", "search", "submit_objection",
+           "check_objection_open", "entity_for_uscc", "hide_statement", "objection_deadline", "public_file", "public_file_for_uscc", "search", "submit_objection",
            "submit_statement"]
 
 # Enterprise Information Disclosure Regulation Art. 13 para. 2 (by analogy): answer in 20 working days.
@@ -157,29 +158,6 @@ def objection_deadline(record: CreditRecord) -> dt.date | None:
     return record.publish_until
 
 
-def public_records(entity, on: dt.date | None = None):
-    """The entity's publicly visible records with their statement and pending flags (one query)."""
-    return (CreditRecord.objects.publicly_visible(on).filter(entity_id=entity.pk).select_related("statement")
-            .annotate(**_pending_annotations("entity_id", "record_id")).order_by("-occurred_on", "-id"))
-
-
-def _statement_payload(record: CreditRecord) -> dict | None:
-    try:
-        statement = record.statement
-    except EntityStatement.DoesNotExist:
-        return None
-    if not statement.visible:
-        return None
-    return {"text": statement.text, "updated": timezone.localtime(statement.updated).date().isoformat()}
-
-
-def _entry_payload(entry) -> dict:
-    return {"kind": entry.kind, "kind_label": str(entry.get_kind_display()), "grounds": entry.grounds,
-            "legal_basis": entry.legal_basis, "decision_number": entry.decision_number,
-            "department": entry.department, "listed_on": entry.listed_on.isoformat(),
-            "removal_due_on": entry.removal_due_on.isoformat() if entry.removal_due_on else None}
-
-
 def public_file(entity, on: dt.date | None = None) -> dict:
     """The public credit file of ``entity`` on ``on`` (default today), used by the page and the API.
 
@@ -187,31 +165,105 @@ def public_file(entity, on: dt.date | None = None) -> dict:
     fields of each publicly visible record, the entity's visible statement beside it, the objection
     deadline and a per-record pending flag), lists (open entries of both lists) and
     ``re_evaluation_pending`` (an open objection or repair application of the entity). Never the score
-    or the risk class. Three queries when ``entity`` comes from ``entity_for_uscc``.
+    or the risk class. Built by ``public_file_for_uscc`` (three SQL statements).
     """
+    file = public_file_for_uscc(entity.uscc, on)
+    if file is None:
+        raise QueryRefused({"uscc": _("该市场主体不在公示范围内。")}, code="not_public")
+    return file
+
+
+# --- the public lookup by USCC: the hot path ------------------------------------------------------
+# The public lookup is the most requested page of the portal and is served under load; building
+# ORM querysets and model objects cost about ten times the database's own time, so this path runs
+# three fixed SQL statements (parameters bound) and builds the same dictionary as ``public_file``.
+
+def _lookup_sql() -> tuple[str, str, str]:
+    from qualitygov.core.models import Region
+    from qualitygov.registry.models import MarketEntity
+
+    entities, regions, scores = (MarketEntity._meta.db_table, Region._meta.db_table, EntityScore._meta.db_table)
+    records, statements = CreditRecord._meta.db_table, EntityStatement._meta.db_table
+    objections, repairs = CreditObjection._meta.db_table, RepairApplication._meta.db_table
+    entries = ListEntry._meta.db_table
+    open_objection = ", ".join(f"'{status}'" for status in CreditObjection.OPEN_STATUSES)
+    open_repair = ", ".join(f"'{status}'" for status in RepairApplication.OPEN_STATUSES)
+    entity = (
+        f"SELECT e.id, e.name, e.uscc, e.region_id, g.name, s.grade, CAST(s.as_of AS text), "
+        f"EXISTS (SELECT 1 FROM {objections} o WHERE o.entity_id = e.id AND o.status IN ({open_objection})), "
+        f"EXISTS (SELECT 1 FROM {repairs} a WHERE a.entity_id = e.id AND a.status IN ({open_repair})) "
+        f"FROM {entities} e LEFT JOIN {regions} g ON g.code = e.region_id "
+        f"LEFT JOIN {scores} s ON s.entity_id = e.id WHERE e.uscc = %s AND e.status IN (%s, %s)")
+    record = (
+        f"SELECT r.id, r.kind, r.polarity, CAST(r.occurred_on AS text), r.summary, r.department, r.state, "
+        f"CAST(r.publish_from AS text), CAST(r.publish_until AS text), t.text, t.visible, t.updated, "
+        f"EXISTS (SELECT 1 FROM {objections} o WHERE o.record_id = r.id AND o.status IN ({open_objection})), "
+        f"EXISTS (SELECT 1 FROM {repairs} a WHERE a.record_id = r.id AND a.status IN ({open_repair})) "
+        f"FROM {records} r LEFT JOIN {statements} t ON t.record_id = r.id "
+        f"WHERE r.entity_id = %s AND r.publishable = %s AND r.state = %s AND r.publish_from <= %s "
+        f"AND r.publish_until >= %s ORDER BY r.occurred_on DESC, r.id DESC")
+    entry = (
+        f"SELECT kind, grounds, legal_basis, decision_number, department, CAST(listed_on AS text), "
+        f"CAST(removal_due_on AS text) FROM {entries} WHERE entity_id = %s AND status = %s "
+        f"ORDER BY listed_on DESC, id DESC")
+    return entity, record, entry
+
+
+_LOOKUP_SQL: tuple[str, str, str] | None = None
+
+
+def _local_date(value) -> str:
+    """A stored timestamp (aware, or naive UTC text on SQLite) as the local date in ISO form."""
+    if isinstance(value, str):
+        from django.utils.dateparse import parse_datetime
+
+        value = parse_datetime(value)
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value, dt.UTC)
+    return timezone.localtime(value).date().isoformat()
+
+
+def public_file_for_uscc(uscc: str, on: dt.date | None = None) -> dict | None:
+    """The public credit file (as ``public_file``) of the registered entity with this USCC, or None;
+    ``QueryRefused`` (code ``invalid_uscc``) for a malformed code. Three SQL statements."""
+    global _LOOKUP_SQL
+    try:
+        uscc = validate_uscc(uscc)
+    except IdentifierError as exc:
+        raise QueryRefused({"uscc": exc.reason}, code="invalid_uscc") from exc
+    if _LOOKUP_SQL is None:
+        _LOOKUP_SQL = _lookup_sql()
+    entity_sql, record_sql, entry_sql = _LOOKUP_SQL
     on = on or _today()
-    if not hasattr(entity, "open_objection"):
-        entity = (_registered_entities().select_related("region", "credit_score")
-                  .annotate(**_pending_annotations("entity_id")).get(pk=entity.pk))
-    records = []
-    for record in public_records(entity, on):
-        deadline = objection_deadline(record)
-        records.append(feed.record_payload(record) | {
-            "statement": _statement_payload(record),
-            "objection_deadline": deadline.isoformat() if deadline else None,
-            "re_evaluation_pending": record.open_objection or record.open_repair,
-        })
-    entries = [_entry_payload(entry) for entry in lists.public_entries().filter(entity_id=entity.pk)]
-    region = entity.region
-    return {
-        "entity": {"name": entity.name, "uscc": entity.uscc, "region": region.code if region else None,
-                   "region_name": region.name if region else None},
-        "grade": grade_of(entity),
-        "re_evaluation_pending": bool(entity.open_objection or entity.open_repair),
-        "records": records,
-        "lists": entries,
-        "as_of": on.isoformat(),
-    }
+    day = connection.ops.adapt_datefield_value(on)
+    with connection.cursor() as cursor:
+        cursor.execute(entity_sql, [uscc, *PUBLIC_ENTITY_STATUSES])
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        entity_id, name, uscc, region, region_name, grade, as_of, objection, repair = row
+        cursor.execute(record_sql, [entity_id, True, CreditRecord.State.ACTIVE.value, day, day])
+        records = []
+        for (pk, kind, polarity, occurred_on, summary, department, state, publish_from, publish_until,
+             text, visible, updated, record_objection, record_repair) in cursor.fetchall():
+            records.append({
+                "record": pk, "kind": kind, "kind_label": str(Kind(kind).label), "polarity": polarity,
+                "occurred_on": occurred_on, "summary": summary, "department": department, "state": state,
+                "publish_from": publish_from, "publish_until": publish_until,
+                "statement": {"text": text, "updated": _local_date(updated)} if text is not None and visible else None,
+                "objection_deadline": publish_until,
+                "re_evaluation_pending": bool(record_objection or record_repair),
+            })
+        cursor.execute(entry_sql, [entity_id, ListEntry.Status.LISTED.value])
+        entries = [{"kind": kind, "kind_label": str(ListEntry.Kind(kind).label), "grounds": grounds,
+                    "legal_basis": basis, "decision_number": number, "department": department,
+                    "listed_on": listed_on, "removal_due_on": removal_due_on}
+                   for kind, grounds, basis, number, department, listed_on, removal_due_on in cursor.fetchall()]
+    graded = {"grade": grade, "as_of": as_of, "label": grade} if grade else {
+        "grade": None, "as_of": None, "label": _("尚未评级")}
+    return {"entity": {"name": name, "uscc": uscc, "region": region, "region_name": region_name},
+            "grade": graded, "re_evaluation_pending": bool(objection or repair), "records": records,
+            "lists": entries, "as_of": on.isoformat()}
 
 
 # --- objections --------------------------------------------------------------------------------------

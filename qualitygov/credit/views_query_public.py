@@ -43,13 +43,13 @@ class PublicEntityView(View):
 
     def get(self, request, uscc: str):
         try:
-            entity = query.entity_for_uscc(uscc)
+            file = query.public_file_for_uscc(uscc)
         except query.QueryRefused:
-            entity = None
-        if entity is None:
+            file = None
+        if file is None:
             raise Http404(_("未找到该统一社会信用代码的市场主体。"))
-        file = query.public_file(entity)
-        return render(request, self.template_name, {"title": entity.name, "file": file, "section": "search"})
+        return render(request, self.template_name, {"title": file["entity"]["name"], "file": file,
+                                                    "section": "search"})
 
 
 def _objection_record(pk: int) -> CreditRecord:
