@@ -14,6 +14,7 @@ urlpatterns = [
     path("core/", include("qualitygov.core.urls")),
     path("registry/", include("qualitygov.registry.urls")),
     path("credit/", include("qualitygov.credit.urls")),
+    path("trace/", include("qualitygov.trace.urls")),
     path("inspection/", include("qualitygov.inspection.urls")),
     path("public/spot-checks/", include("qualitygov.inspection.urls_public")),
     path("public/credit/", include("qualitygov.credit.urls_public")),

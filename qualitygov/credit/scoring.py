@@ -244,6 +244,11 @@ def _score_sql(model: ScoreModel, *, as_of, run_id: int, computed_at, ids: list[
         values = [value for name, minimum in thresholds for value in (str(Decimal(str(minimum))), name)]
         return f"CASE WHEN s.listed = 1 THEN 'D' {whens} ELSE 'D' END", values
 
+    def typed(sql_type: str) -> str:
+        # Named and typed, so the select can also fill a table of its own (CREATE TABLE … AS) on
+        # PostgreSQL; SQLite's CAST to a date would turn it into a number, so it gets the bare value.
+        return f"CAST(%s AS {sql_type})" if vendor == "postgresql" else "%s"
+
     grade_case, grade_params = classify(model.grade_thresholds)
     risk_case, risk_params = classify(model.risk_thresholds)
     if ids is not None:
@@ -254,12 +259,15 @@ def _score_sql(model: ScoreModel, *, as_of, run_id: int, computed_at, ids: list[
                      f"AND s.listed = 0), {risk_case})")
     sql = (f"INSERT INTO {EntityScore._meta.db_table} "
            "(entity_id, model_id, run_id, as_of, score, grade, risk_class, record_count, computed_at) "
-           f"SELECT s.entity_id, %s, %s, %s, s.score, {grade_case}, {risk_case}, s.n, %s FROM ({inner}) s")
+           f"SELECT s.entity_id AS entity_id, {typed('bigint')} AS model_id, {typed('bigint')} AS run_id, "
+           f"{typed('date')} AS as_of, s.score AS score, {grade_case} AS grade, {risk_case} AS risk_class, "
+           f"s.n AS record_count, {typed('timestamp with time zone')} AS computed_at FROM ({inner}) s")
     outer = [model.pk, run_id, as_of, *grade_params, *risk_params, computed_at]
     return sql, outer + params
 
 
 PREVIOUS = "credit_previous_grade"
+NEW_SCORES = "credit_new_scores"
 
 
 def _start_previous(cursor, vendor: str) -> None:
@@ -349,7 +357,18 @@ def _rescore(kind: str, *, ids: list[int] | None, as_of: dt.date | None, user) -
                     # spills to disk (bench/bench_rescore.py). For this transaction only.
                     cursor.execute("SET LOCAL work_mem = '128MB'")
                 _start_previous(cursor, vendor)
-                if ids is None:
+                if ids is None and vendor == "postgresql":
+                    # PostgreSQL plans no parallel workers for INSERT … SELECT but does for CREATE TABLE
+                    # … AS: the scores are computed in parallel into a temporary table, then moved.
+                    sql, params = _score_sql(model, as_of=day, run_id=run.pk, computed_at=computed_at, ids=None,
+                                             vendor=vendor)
+                    insert, select = sql.split(" SELECT ", 1)
+                    cursor.execute(f"DROP TABLE IF EXISTS {NEW_SCORES}")
+                    cursor.execute(f"CREATE TEMPORARY TABLE {NEW_SCORES} AS SELECT {select}", params)
+                    _keep_previous(cursor, vendor, None, run.pk)
+                    cursor.execute(f"{insert} SELECT {_SCORE_COLUMNS} FROM {NEW_SCORES}")
+                    cursor.execute(f"DROP TABLE {NEW_SCORES}")
+                elif ids is None:
                     _keep_previous(cursor, vendor, None, run.pk)
                     sql, params = _score_sql(model, as_of=day, run_id=run.pk, computed_at=computed_at, ids=None,
                                              vendor=vendor)

@@ -1,0 +1,259 @@
+"""Traceability (issue 5): locations keyed by GLN, the EPCIS 2.0 event repository, capture jobs and
+the keys enterprises capture with.
+
+The event store is append-only. ``EpcisEvent`` holds one row per captured event with the columns the
+standard queries filter on and the event itself as captured (``document``); ``EventIdentifier``
+indexes every identifier an event names (EPCs, parents, children, inputs, outputs, class-level
+identifiers with quantities, sources and destinations) in canonical form (``trace.identifiers``),
+which is what the queries' MATCH_ parameters and the trace graph read. ``EventIdentity`` makes event
+IDs unique across the whole store (the event table is partitioned by event time on PostgreSQL, where
+a unique index must include the partition key).
+
+On PostgreSQL ``EpcisEvent`` is range-partitioned by ``event_time`` (yearly partitions and a default
+one; migration 0002), so its primary key is (id, event_time) in the database and other tables refer
+to events without a database-level foreign key (``db_constraint=False``); rows are only ever written
+by ``trace.capture``, which writes the event and its index rows in one transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from qualitygov.core.models import BaseModel, RestrictedQuerySet
+from qualitygov.core.roles import ADD, CHANGE, EXPORT, VIEW, Role
+
+
+class Location(BaseModel):
+    """A place in a supply chain identified by its GLN (全球位置码): a plant, warehouse, processing
+    site or shop of a registry entity. Events name locations (readPoint, bizLocation, source and
+    destination); through this table they are tied to an entity and its region, so region scope
+    applies to events."""
+
+    class Kind(models.TextChoices):
+        PRODUCTION = "production", _("生产基地")
+        PROCESSING = "processing", _("加工厂")
+        WAREHOUSE = "warehouse", _("仓储物流")
+        DISTRIBUTION = "distribution", _("批发配送")
+        RETAIL = "retail", _("零售门店")
+        OTHER = "other", _("其他")
+
+    gln = models.CharField(_("全球位置码（GLN）"), max_length=13, unique=True)
+    entity = models.ForeignKey("registry.MarketEntity", verbose_name=pgettext_lazy("field", "市场主体"),
+                               on_delete=models.PROTECT, related_name="locations")
+    name = models.CharField(_("名称"), max_length=200)
+    kind = models.CharField(_("类型"), max_length=16, choices=Kind.choices, default=Kind.OTHER)
+    region = models.ForeignKey("core.Region", verbose_name=_("所在区划"), on_delete=models.PROTECT,
+                               related_name="+")
+    address = models.CharField(_("地址"), max_length=255, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+    scope_region_field = "region__code"
+    scope_entity_field = "entity_id"
+
+    class Meta:
+        ordering = ["gln"]
+        verbose_name = pgettext_lazy("model name", "追溯位置")
+        verbose_name_plural = _("追溯位置")
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.gln}）"
+
+
+class CaptureKey(BaseModel):
+    """An enterprise's key for the EPCIS capture interface: events it captures are attributed to its
+    entity. Only a SHA-256 digest of the secret is kept; the secret is shown once."""
+
+    entity = models.ForeignKey("registry.MarketEntity", verbose_name=pgettext_lazy("field", "市场主体"),
+                               on_delete=models.PROTECT, related_name="capture_keys")
+    name = models.CharField(_("名称"), max_length=128)
+    prefix = models.CharField(_("密钥前缀"), max_length=16, unique=True)
+    secret_hash = models.CharField(_("密钥摘要"), max_length=64, editable=False)
+    active = models.BooleanField(_("有效"), default=True)
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("签发人"), null=True, blank=True,
+                                  on_delete=models.PROTECT, related_name="+")
+    last_used_at = models.DateTimeField(_("最近使用时间"), null=True, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+    scope_region_field = "entity__region__code"
+    scope_entity_field = "entity_id"
+    audit_exclude = ("created", "updated", "secret_hash", "last_used_at")
+    # The enterprise issues keys for its own systems; officers see them.
+    role_actions = {
+        Role.PROVINCE_ADMIN: {VIEW, CHANGE}, Role.PROVINCE_OFFICER: {VIEW}, Role.CITY_OFFICER: {VIEW},
+        Role.COUNTY_OFFICER: {VIEW}, Role.INSPECTOR: set(), Role.LAB_STAFF: set(),
+        Role.ENTERPRISE: {VIEW, ADD, CHANGE}, Role.DATA_CONSUMER: set(),
+    }
+
+    class Meta:
+        ordering = ["entity", "name"]
+        verbose_name = pgettext_lazy("model name", "追溯数据上报密钥")
+        verbose_name_plural = _("追溯数据上报密钥")
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.prefix}）"
+
+
+class CaptureJob(models.Model):
+    """One capture request (EPCIS 2.0 REST bindings: ``POST /capture`` answers 202 with the job's
+    location, ``GET /capture/{captureID}`` reports it)."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("处理中")
+        SUCCEEDED = "succeeded", _("全部成功")
+        PARTIAL = "partial", _("部分成功")
+        FAILED = "failed", _("失败")
+
+    class ErrorBehaviour(models.TextChoices):
+        ROLLBACK = "rollback", _("全部回滚")
+        PROCEED = "proceed", _("跳过错误继续")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.RUNNING)
+    error_behaviour = models.CharField(_("出错处理方式"), max_length=16, choices=ErrorBehaviour.choices,
+                                       default=ErrorBehaviour.ROLLBACK)
+    received_at = models.DateTimeField(_("接收时间"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    event_count = models.PositiveIntegerField(_("事件数"), default=0)
+    captured_count = models.PositiveIntegerField(_("入库事件数"), default=0)
+    duplicate_count = models.PositiveIntegerField(_("重复事件数"), default=0)
+    errors = models.JSONField(_("错误"), default=list, blank=True)
+    key = models.ForeignKey(CaptureKey, verbose_name=_("上报密钥"), null=True, blank=True, on_delete=models.PROTECT,
+                            related_name="jobs")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("上报用户"), null=True, blank=True,
+                             on_delete=models.PROTECT, related_name="+")
+    entity = models.ForeignKey("registry.MarketEntity", verbose_name=pgettext_lazy("field", "市场主体"), null=True,
+                               blank=True, on_delete=models.PROTECT, related_name="capture_jobs")
+
+    class Meta:
+        ordering = ["-received_at"]
+        verbose_name = pgettext_lazy("model name", "追溯数据上报任务")
+        verbose_name_plural = _("追溯数据上报任务")
+
+    def __str__(self) -> str:
+        return str(self.id)
+
+
+class EventType(models.TextChoices):
+    OBJECT = "ObjectEvent", "ObjectEvent"
+    AGGREGATION = "AggregationEvent", "AggregationEvent"
+    TRANSACTION = "TransactionEvent", "TransactionEvent"
+    TRANSFORMATION = "TransformationEvent", "TransformationEvent"
+    ASSOCIATION = "AssociationEvent", "AssociationEvent"
+
+
+class EpcisEvent(models.Model):
+    """One captured EPCIS 2.0 event (append-only; see the module docstring on partitioning)."""
+
+    id = models.BigAutoField(primary_key=True)
+    event_id = models.CharField(_("事件标识"), max_length=255)
+    event_hash = models.CharField(_("事件哈希"), max_length=100)
+    event_type = models.CharField(_("事件类型"), max_length=24, choices=EventType.choices)
+    action = models.CharField(_("动作"), max_length=8, blank=True)
+    event_time = models.DateTimeField(_("事件时间"))
+    event_time_zone_offset = models.CharField(_("时区"), max_length=6)
+    record_time = models.DateTimeField(_("入库时间"))
+    biz_step = models.CharField(_("业务步骤"), max_length=255, blank=True)
+    disposition = models.CharField(_("状态"), max_length=255, blank=True)
+    read_point = models.CharField(_("读取点"), max_length=255, blank=True)
+    biz_location = models.CharField(_("业务地点"), max_length=255, blank=True)
+    # The registry entity and region the event belongs to (from its bizLocation/readPoint GLN, else the
+    # capturing entity), for region scope.
+    entity = models.ForeignKey("registry.MarketEntity", verbose_name=pgettext_lazy("field", "市场主体"), null=True,
+                               blank=True, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False)
+    region_code = models.CharField(_("区划代码"), max_length=6, blank=True)
+    has_error_declaration = models.BooleanField(_("有错误声明"), default=False)
+    error_declaration = models.JSONField(_("错误声明"), null=True, blank=True)
+    document = models.JSONField(_("事件内容"))
+    job = models.ForeignKey(CaptureJob, verbose_name=_("上报任务"), null=True, blank=True, on_delete=models.DO_NOTHING,
+                            related_name="+", db_constraint=False)
+
+    objects = RestrictedQuerySet.as_manager()
+    scope_region_field = "region_code"
+    scope_entity_field = "entity_id"
+    role_actions = {role: {VIEW} for role in Role.values} | {
+        Role.PROVINCE_ADMIN: {VIEW, EXPORT}, Role.PROVINCE_OFFICER: {VIEW, EXPORT}, Role.CITY_OFFICER: {VIEW, EXPORT},
+        Role.COUNTY_OFFICER: {VIEW, EXPORT}, Role.LAB_STAFF: set()}
+
+    class Meta:
+        ordering = ["event_time", "id"]
+        verbose_name = pgettext_lazy("model name", "追溯事件")
+        verbose_name_plural = _("追溯事件")
+        indexes = [
+            models.Index(fields=["event_time"], name="trace_event_time_idx"),
+            models.Index(fields=["record_time"], name="trace_record_time_idx"),
+            models.Index(fields=["event_id"], name="trace_event_id_idx"),
+            models.Index(fields=["biz_step", "event_time"], name="trace_bizstep_idx"),
+            models.Index(fields=["disposition"], name="trace_disposition_idx"),
+            models.Index(fields=["read_point"], name="trace_readpoint_idx"),
+            models.Index(fields=["biz_location"], name="trace_bizlocation_idx"),
+            models.Index(fields=["region_code", "event_time"], name="trace_region_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.event_time:%Y-%m-%d %H:%M}"
+
+    @classmethod
+    def apply_scope(cls, queryset, user):
+        return BaseModel.apply_scope.__func__(cls, queryset, user)
+
+
+class EventIdentity(models.Model):
+    """Event IDs are unique across the store: a repeated capture of the same event is recognised here
+    (one row per stored event)."""
+
+    event_id = models.CharField(_("事件标识"), max_length=255, unique=True)
+    stored_event = models.ForeignKey(EpcisEvent, on_delete=models.DO_NOTHING, related_name="+",
+                                     db_constraint=False)
+    event_time = models.DateTimeField(_("事件时间"))
+
+    class Meta:
+        verbose_name = pgettext_lazy("model name", "事件标识")
+        verbose_name_plural = _("事件标识")
+
+
+class EventIdentifier(models.Model):
+    """One identifier an event names, in canonical form, with its role (and quantity for class-level
+    identifiers): what MATCH_ queries and traces read."""
+
+    class Role(models.TextChoices):
+        EPC = "epc", _("对象")
+        PARENT = "parent", _("上级容器")
+        CHILD = "child", _("下级对象")
+        INPUT = "input", _("投入")
+        OUTPUT = "output", _("产出")
+        QUANTITY = "quantity", _("对象（批次数量）")
+        CHILD_QUANTITY = "child_quantity", _("下级对象（批次数量）")
+        INPUT_QUANTITY = "input_quantity", _("投入（批次数量）")
+        OUTPUT_QUANTITY = "output_quantity", _("产出（批次数量）")
+        SOURCE = "source", _("来源方")
+        DESTINATION = "destination", _("去向方")
+
+    event = models.ForeignKey(EpcisEvent, on_delete=models.DO_NOTHING, related_name="identifiers",
+                              db_constraint=False)
+    event_time = models.DateTimeField(_("事件时间"))
+    role = models.CharField(_("角色"), max_length=16, choices=Role.choices)
+    identifier = models.CharField(_("标识"), max_length=255)
+    # GTIN + batch in canonical class form for instance and class identifiers when known, so that a
+    # batch-level trace finds its serialised items too.
+    class_key = models.CharField(_("批次标识"), max_length=255, blank=True)
+    quantity = models.DecimalField(_("数量"), max_digits=18, decimal_places=6, null=True, blank=True)
+    uom = models.CharField(_("计量单位"), max_length=8, blank=True)
+    # For sources and destinations: the CBV type (owning_party, possessing_party, location).
+    kind = models.CharField(_("类型"), max_length=32, blank=True)
+
+    class Meta:
+        verbose_name = pgettext_lazy("model name", "事件标识索引")
+        verbose_name_plural = _("事件标识索引")
+        indexes = [
+            models.Index(fields=["identifier", "role"], name="trace_ident_idx"),
+            models.Index(fields=["class_key", "role"], name="trace_ident_class_idx"),
+            models.Index(fields=["event"], name="trace_ident_event_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.role} {self.identifier}"
