@@ -215,6 +215,9 @@ class EventIdentity(models.Model):
         verbose_name = pgettext_lazy("model name", "事件标识")
         verbose_name_plural = _("事件标识")
 
+    def __str__(self) -> str:
+        return self.event_id
+
 
 class EventIdentifier(models.Model):
     """One identifier an event names, in canonical form, with its role (and quantity for class-level
