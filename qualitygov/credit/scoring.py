@@ -255,8 +255,9 @@ def _score_sql(model: ScoreModel, *, as_of, run_id: int, computed_at, ids: list[
         # Risk classes are recomputed by the monthly full scoring (SAMR classifies monthly, RULES.md);
         # between two, an entity rescored because of a new record keeps its class, except that a
         # serious-violation listing makes it D at once. An entity never classified gets its class now.
-        risk_case = (f"COALESCE((SELECT p.risk_class FROM {PREVIOUS} p WHERE p.entity_id = s.entity_id "
-                     f"AND s.listed = 0), {risk_case})")
+        risk_case = (f"COALESCE((SELECT h.risk_class FROM {ScoreHistory._meta.db_table} h "
+                     f"WHERE h.superseded_by_id = %s AND h.entity_id = s.entity_id AND s.listed = 0), {risk_case})")
+        risk_params = [run_id, *risk_params]
     sql = (f"INSERT INTO {EntityScore._meta.db_table} "
            "(entity_id, model_id, run_id, as_of, score, grade, risk_class, record_count, computed_at) "
            f"SELECT s.entity_id AS entity_id, {typed('bigint')} AS model_id, {typed('bigint')} AS run_id, "
@@ -266,17 +267,7 @@ def _score_sql(model: ScoreModel, *, as_of, run_id: int, computed_at, ids: list[
     return sql, outer + params
 
 
-PREVIOUS = "credit_previous_grade"
 NEW_SCORES = "credit_new_scores"
-
-
-def _start_previous(cursor, vendor: str) -> None:
-    """A session-private table for the (entity, grade) pairs a run replaces; created inside the
-    scoring transaction, so a failure takes it away with everything else."""
-    cursor.execute(f"DROP TABLE IF EXISTS {PREVIOUS}")
-    entity_type = "bigint" if vendor == "postgresql" else "integer"
-    cursor.execute(f"CREATE TEMPORARY TABLE {PREVIOUS} (entity_id {entity_type} NOT NULL, grade varchar(3) NOT NULL, "
-                   "risk_class varchar(1) NOT NULL)")
 
 
 _SCORE_COLUMNS = "entity_id, model_id, run_id, as_of, score, grade, risk_class, record_count, computed_at"
@@ -284,9 +275,8 @@ _SCORE_COLUMNS = "entity_id, model_id, run_id, as_of, score, grade, risk_class, 
 
 def _keep_previous(cursor, vendor: str, ids: list[int] | None, run_id: int) -> None:
     """Delete the scores about to be replaced, moving them whole into ``ScoreHistory`` (superseded by
-    ``run_id``) and their grades and classes into ``PREVIOUS``. On PostgreSQL one statement does all
-    three (the DELETE's rows feed both inserts: one pass over the scores); SQLite copies, then
-    deletes."""
+    ``run_id``), where the grade movements and the kept risk classes are read from. On PostgreSQL one
+    statement does both (the DELETE's rows feed the insert); SQLite copies, then deletes."""
     scores, history = EntityScore._meta.db_table, ScoreHistory._meta.db_table
     where, params = "", []
     if ids is not None:
@@ -295,31 +285,26 @@ def _keep_previous(cursor, vendor: str, ids: list[int] | None, run_id: int) -> N
     keep_history = (f"INSERT INTO {history} ({_SCORE_COLUMNS}, superseded_by_id) "
                     f"SELECT {_SCORE_COLUMNS}, %s FROM ")
     if vendor == "postgresql":
-        cursor.execute(f"WITH gone AS (DELETE FROM {scores}{where} RETURNING {_SCORE_COLUMNS}), "
-                       f"kept AS ({keep_history}gone) "
-                       f"INSERT INTO {PREVIOUS} (entity_id, grade, risk_class) "
-                       "SELECT entity_id, grade, risk_class FROM gone", [*params, run_id])
+        cursor.execute(f"WITH gone AS (DELETE FROM {scores}{where} RETURNING {_SCORE_COLUMNS}) "
+                       f"{keep_history}gone", [*params, run_id])
     else:
         cursor.execute(f"{keep_history}{scores}{where}", [run_id, *params])
-        cursor.execute(f"INSERT INTO {PREVIOUS} (entity_id, grade, risk_class) "
-                       f"SELECT entity_id, grade, risk_class FROM {scores}{where}", params)
         cursor.execute(f"DELETE FROM {scores}{where}", params)
 
 
 def _grade_movements(cursor, vendor: str, *, run_id: int, as_of: dt.date, changed_at) -> None:
-    """One ``GradeChange`` per entity whose new grade differs from the one kept in ``PREVIOUS``, and
+    """One ``GradeChange`` per entity whose new grade differs from the one it had (its score superseded
+    by this run in ``ScoreHistory``), and
     one public ``grade_changed`` event each (uscc, name, from, to, as_of — never the risk class):
     two INSERT … SELECT statements, whatever the number of entities. An entity scored for the first
     time has no previous grade and so no movement."""
     changes, scores, events, entities = (GradeChange._meta.db_table, EntityScore._meta.db_table,
                                          ChangeEvent._meta.db_table, MarketEntity._meta.db_table)
-    if vendor == "postgresql":
-        cursor.execute(f"ANALYZE {PREVIOUS}")  # temporary tables get no statistics otherwise
     cursor.execute(
         f"INSERT INTO {changes} (entity_id, run_id, from_grade, to_grade, changed_at) "
-        f"SELECT p.entity_id, %s, p.grade, s.grade, %s FROM {PREVIOUS} p "
-        f"JOIN {scores} s ON s.entity_id = p.entity_id WHERE s.grade <> p.grade ORDER BY p.entity_id",
-        [run_id, changed_at])
+        f"SELECT p.entity_id, %s, p.grade, s.grade, %s FROM {ScoreHistory._meta.db_table} p "
+        f"JOIN {scores} s ON s.entity_id = p.entity_id WHERE p.superseded_by_id = %s AND s.grade <> p.grade "
+        "ORDER BY p.entity_id", [run_id, changed_at, run_id])
     if cursor.rowcount != 0:
         if vendor == "postgresql":
             payload = ("json_build_object('uscc', e.uscc, 'name', e.name, 'from_grade', g.from_grade, "
@@ -332,7 +317,6 @@ def _grade_movements(cursor, vendor: str, *, run_id: int, as_of: dt.date, change
             f"SELECT %s, g.entity_id, %s, 'gradechange', CAST(g.id AS varchar(64)), {payload} "
             f"FROM {changes} g JOIN {entities} e ON e.id = g.entity_id WHERE g.run_id = %s ORDER BY g.id",
             [changed_at, ChangeEvent.Kind.GRADE_CHANGED.value, as_of.isoformat(), run_id])
-    cursor.execute(f"DROP TABLE {PREVIOUS}")
 
 
 def _rescore(kind: str, *, ids: list[int] | None, as_of: dt.date | None, user) -> ScoringRun:
@@ -356,7 +340,6 @@ def _rescore(kind: str, *, ids: list[int] | None, as_of: dt.date | None, user) -
                     # The aggregate over the whole ledger hashes every entity: with the default 4 MB it
                     # spills to disk (bench/bench_rescore.py). For this transaction only.
                     cursor.execute("SET LOCAL work_mem = '128MB'")
-                _start_previous(cursor, vendor)
                 if ids is None and vendor == "postgresql":
                     # PostgreSQL plans no parallel workers for INSERT … SELECT but does for CREATE TABLE
                     # … AS: the scores are computed in parallel into a temporary table, then moved.
