@@ -476,7 +476,9 @@ class RepairApplication(BaseModel):
     status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.SUBMITTED,
                               db_index=True)
     received_on = models.DateField(_("收到申请日期"))
-    accept_due_on = models.DateField(_("受理期限"))
+    # Null while the deadline falls in a year whose holiday arrangement is not yet published (see
+    # ``credit.repair._due``).
+    accept_due_on = models.DateField(_("受理期限"), null=True, blank=True)
     accepted_on = models.DateField(_("受理日期"), null=True, blank=True)
     decide_due_on = models.DateField(_("决定期限"), null=True, blank=True)
     verification_note = models.TextField(_("核实情况"), blank=True)

@@ -26,7 +26,9 @@ secondary sources, [verify] to be confirmed in an official text):
   acceptance is not counted): accept or refuse at intake within ``ACCEPT_WORKING_DAYS`` (2) working
   days of receipt — our configuration from reported practice [verify]; decide within
   ``DECIDE_WORKING_DAYS`` (15) working days of acceptance — [verify], the figure RULES.md reports for
-  Order 44 decisions. A step taken after its deadline is still allowed (the entity must not lose its
+  Order 44 decisions. A deadline that would fall in a year whose holiday arrangement is not yet
+  published is left pending (never guessed, and the application is not held up) until the daily job
+  can compute it (``fill_pending_deadlines``). A step taken after its deadline is still allowed (the entity must not lose its
   repair because the office was late), but the application shows as overdue (``overdue_q``).
 - A credit commitment (信用承诺) is asked of the applicant, as the repair guidance does [reported].
 - Who: only an enterprise user of the entity applies or withdraws. The unit competent to decide is
@@ -62,7 +64,7 @@ from qualitygov.credit.models import CreditRecord, Kind, ListEntry, RepairApplic
 from qualitygov.credit.publication import NO_EARLY_END, PenaltyType
 
 __all__ = ["ACCEPT_WORKING_DAYS", "DECIDE_WORKING_DAYS", "PENALTY_CONDITIONS", "Candidate", "RepairRefused",
-           "accept", "candidates", "conditions_for", "deadline_summary", "decide", "due_on", "is_overdue", "overdue_q",
+           "accept", "candidates", "conditions_for", "deadline_summary", "decide", "due_on", "fill_pending_deadlines", "is_overdue", "overdue_q",
            "record_refusal", "refuse", "submit", "withdraw"]
 
 ACCEPT_WORKING_DAYS = 2  # our configuration from reported practice [verify]
@@ -124,13 +126,35 @@ def _check_day(on, *, not_before: dt.date | None = None, too_early: str = "") ->
     return on
 
 
-def _due(day: dt.date, working_days: int) -> dt.date:
-    """The deadline ``working_days`` after ``day``; a year without a published holiday arrangement is
-    refused (``calendar_not_covered``) rather than guessed, as a refusal the pages and API show."""
+def _due(day: dt.date, working_days: int) -> dt.date | None:
+    """The deadline ``working_days`` after ``day``, or None while it falls in a year whose holiday
+    arrangement is not yet published: the deadline is never guessed, and the application is not held
+    up either — the step is taken, its deadline shows as pending, and ``fill_pending_deadlines`` (the
+    daily job) computes it once the calendar covers it."""
     try:
         return add_working_days(day, working_days)
-    except CalendarNotCovered as exc:
-        raise RepairRefused(exc.messages[0], code="calendar_not_covered") from None
+    except CalendarNotCovered:
+        return None
+
+
+def fill_pending_deadlines() -> int:
+    """Compute the deadlines left pending for want of a holiday arrangement, where the calendar now
+    covers them; returns how many were filled. Few rows (open applications at a year's end), so one
+    small read and a save per row."""
+    filled = 0
+    pending = RepairApplication.objects.filter(
+        Q(status=Status.SUBMITTED, accept_due_on__isnull=True)
+        | Q(status=Status.ACCEPTED, decide_due_on__isnull=True))
+    for application in pending:
+        if application.status == Status.SUBMITTED:
+            field, value = "accept_due_on", _due(application.received_on, ACCEPT_WORKING_DAYS)
+        else:
+            field, value = "decide_due_on", _due(application.accepted_on, DECIDE_WORKING_DAYS)
+        if value is not None:
+            setattr(application, field, value)
+            application.save(update_fields=[field, "updated"])
+            filled += 1
+    return filled
 
 
 # --- what may be repaired ---------------------------------------------------------------------------
@@ -256,11 +280,12 @@ def is_overdue(application: RepairApplication, on: dt.date | None = None) -> boo
     due = due_on(application)
     if due is not None:
         return on > due
-    late_accept = application.accepted_on and application.accepted_on > application.accept_due_on
+    late_accept = (application.accepted_on and application.accept_due_on
+                   and application.accepted_on > application.accept_due_on)
     late_decision = (application.decided_on and application.decide_due_on
                      and application.decided_on > application.decide_due_on)
     late_intake = (application.status == Status.NOT_ACCEPTED and application.decided_on
-                   and application.decided_on > application.accept_due_on)
+                   and application.accept_due_on and application.decided_on > application.accept_due_on)
     return bool(late_accept or late_decision or late_intake)
 
 

@@ -164,22 +164,31 @@ def test_candidates_show_when_each_becomes_eligible(nanguan, users):
     assert again[early.pk].open_application and not again[early.pk].eligible(D(2026, 9, 30))
 
 
-def test_a_deadline_beyond_the_published_calendar_is_refused_not_guessed(nanguan, users, monkeypatch):
+def test_a_deadline_beyond_the_published_calendar_is_left_pending_not_guessed(nanguan, users, monkeypatch):
     """The 2027 holiday arrangement is not published (core.workdays): a deadline running into 2027 is
-    refused with its own code, and nothing is written."""
+    neither guessed nor allowed to block the application — it stays pending until the daily job can
+    compute it from a calendar that covers the year."""
     monkeypatch.setattr(repair, "_today", lambda: D(2026, 12, 31))
     record = penalty(nanguan)
-    with pytest.raises(repair.RepairRefused) as excinfo:
-        apply_for(record, users["enterprise"], on=D(2026, 12, 30))
-    assert refused(excinfo)[0] == "calendar_not_covered"
-    assert not RepairApplication.objects.exists()
+    # 2 working days after 30 Dec 2026 fall in 2027, whose arrangement is not published: the
+    # application is taken, its deadline pending — neither refused nor guessed.
+    app = apply_for(record, users["enterprise"], on=D(2026, 12, 30))
+    assert app.status == "submitted" and app.accept_due_on is None
+    assert not repair.is_overdue(app, on=D(2027, 3, 1))
+    app.delete()
     app = apply_for(record, users["enterprise"], on=D(2026, 12, 14))
+    assert app.accept_due_on == D(2026, 12, 16)
     # 15 working days after 15 Dec 2026 would end in January 2027.
-    with pytest.raises(repair.RepairRefused) as excinfo:
-        repair.accept(app, user=users["nanguan"], on=D(2026, 12, 15))
-    assert refused(excinfo)[0] == "calendar_not_covered"
+    app = repair.accept(app, user=users["nanguan"], on=D(2026, 12, 15))
+    assert app.status == "accepted" and app.decide_due_on is None
+    assert repair.fill_pending_deadlines() == 0  # still not covered
+    # Once the calendar covers 2027 (here: pretend it does), the daily job fills the deadline in.
+    from qualitygov.core import workdays
+
+    monkeypatch.setattr(workdays, "last_covered_year", lambda: 2027)
+    assert repair.fill_pending_deadlines() == 1
     app.refresh_from_db()
-    assert app.status == "submitted" and app.accepted_on is None
+    assert app.decide_due_on == workdays.add_working_days(D(2026, 12, 15), repair.DECIDE_WORKING_DAYS)
 
 
 # --------------------------------------------------------------------------------------------------
