@@ -106,7 +106,7 @@ class ObjectionSubmitView(_PublicView):
         objection = query.submit_objection(record, data["name"], data["contact"], data["grounds"])
         return Response({"tracking_number": objection.tracking_number, "status": objection.status,
                          "received_on": objection.received_on.isoformat(),
-                         "answer_due_on": objection.answer_due_on.isoformat()}, status=status.HTTP_201_CREATED)
+                         "answer_due_on": objection.answer_due_on.isoformat() if objection.answer_due_on else None}, status=status.HTTP_201_CREATED)
 
 
 ROUTES = []

@@ -586,7 +586,8 @@ class CreditObjection(BaseModel):
     status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.RECEIVED,
                               db_index=True)
     received_on = models.DateField(_("收到日期"))
-    answer_due_on = models.DateField(_("答复期限"))
+    # Null while the deadline falls in a year whose holiday arrangement is not yet published.
+    answer_due_on = models.DateField(_("答复期限"), null=True, blank=True)
     answered_on = models.DateField(_("答复日期"), null=True, blank=True)
     answer = models.TextField(_("答复"), blank=True)
     submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("提交账号"), null=True, blank=True,

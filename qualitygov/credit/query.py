@@ -43,7 +43,7 @@ from qualitygov.credit.models import (
 from qualitygov.credit.services import SourceRef, revoke_fact
 
 __all__ = ["ANSWER_WORKING_DAYS", "QueryRefused", "SearchResult", "STATEMENT_MAX_LENGTH", "answer_objection",
-           "check_objection_open", "entity_for_uscc", "hide_statement", "objection_deadline", "public_file", "public_file_for_uscc", "search", "submit_objection",
+           "check_objection_open", "entity_for_uscc", "hide_statement", "objection_deadline", "fill_pending_deadlines", "public_file", "public_file_for_uscc", "search", "submit_objection",
            "submit_statement"]
 
 # Enterprise Information Disclosure Regulation Art. 13 para. 2 (by analogy): answer in 20 working days.
@@ -268,17 +268,27 @@ def public_file_for_uscc(uscc: str, on: dt.date | None = None) -> dict | None:
 
 # --- objections --------------------------------------------------------------------------------------
 
-def _answer_due(received: dt.date) -> dt.date:
+def _answer_due(received: dt.date) -> dt.date | None:
+    """The answer deadline, or None while it falls in a year whose holiday arrangement is not yet
+    published (never guessed; ``fill_pending_deadlines`` computes it later)."""
     try:
         return workdays.add_working_days(received, ANSWER_WORKING_DAYS)
     except workdays.CalendarNotCovered:
-        # No holiday arrangement yet for that year: count Monday–Friday. Holidays only push the legal
-        # deadline later, so the officer's deadline is not later than the law's (bar make-up days).
-        day, found = received, 0
-        while found < ANSWER_WORKING_DAYS:
-            day += dt.timedelta(days=1)
-            found += day.weekday() < 5
-        return day
+        return None
+
+
+def fill_pending_deadlines() -> int:
+    """Compute the answer deadlines of open objections left pending for want of a holiday arrangement,
+    where the calendar now covers them (the daily job); returns how many were filled."""
+    filled = 0
+    for objection in CreditObjection.objects.filter(status__in=CreditObjection.OPEN_STATUSES,
+                                                    answer_due_on__isnull=True):
+        due = _answer_due(objection.received_on)
+        if due is not None:
+            objection.answer_due_on = due
+            objection.save(update_fields=["answer_due_on", "updated"])
+            filled += 1
+    return filled
 
 
 def _tracking_number(day: dt.date) -> str:

@@ -289,7 +289,8 @@ def test_upheld_objection_withdraws_the_record(credit, users):
     assert again.value.code == "objection_closed"
 
 
-def test_answer_deadline_beyond_the_known_calendar_counts_weekdays():
+def test_answer_deadline_beyond_the_known_calendar_is_pending_not_guessed(monkeypatch):
     assert workdays.last_covered_year() < 2027
-    # Monday 1 March 2027 + 20 weekdays = Monday 29 March 2027.
-    assert query._answer_due(dt.date(2027, 3, 1)) == dt.date(2027, 3, 29)
+    assert query._answer_due(dt.date(2027, 3, 1)) is None
+    monkeypatch.setattr(workdays, "last_covered_year", lambda: 2027)
+    assert query._answer_due(dt.date(2027, 3, 1)) == workdays.add_working_days(dt.date(2027, 3, 1), 20)
