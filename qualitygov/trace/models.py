@@ -199,6 +199,10 @@ class EpcisEvent(models.Model):
 
     @classmethod
     def apply_scope(cls, queryset, user):
+        # An event whose locations are not registered and that no entity captured has no region; the
+        # province (which runs the store) still sees it, regional users do not.
+        if user.role in (Role.PROVINCE_ADMIN, Role.PROVINCE_OFFICER):
+            return queryset
         return BaseModel.apply_scope.__func__(cls, queryset, user)
 
 
