@@ -234,7 +234,8 @@ class CaptureView(_CaptureAPIView):
         response["Location"] = f"{request.path.rstrip('/')}/{job.id}"
         return _headers(response)
 
-    @extend_schema(summary="EPCIS 2.0 capture jobs of the caller", responses={200: dict})
+    @extend_schema(summary="EPCIS 2.0 capture jobs of the caller", responses={200: dict},
+                   operation_id="epcis_capture_jobs_list")
     def get(self, request):
         try:
             per_page = min(max(int(request.query_params.get("perPage") or DEFAULT_PER_PAGE), 1), MAX_PER_PAGE)
@@ -255,7 +256,8 @@ class CaptureView(_CaptureAPIView):
 class CaptureJobView(_CaptureAPIView):
     """``/capture/{captureID}``: one job (404 when unknown or outside the caller's scope)."""
 
-    @extend_schema(summary="EPCIS 2.0 capture job", responses={200: dict, 404: dict})
+    @extend_schema(summary="EPCIS 2.0 capture job", responses={200: dict, 404: dict},
+                   operation_id="epcis_capture_job_retrieve")
     def get(self, request, capture_id: str):
         try:
             job = _jobs_for(request).filter(pk=capture_id).first()

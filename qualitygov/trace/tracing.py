@@ -1,0 +1,564 @@
+"""Forward and backward traces over the EPCIS event store (issue 5, item 5).
+
+The graph. Nodes are canonical identifiers (``trace.identifiers``): instances (SGTIN, SSCC, …),
+classes (GTIN + batch, the ``class_key``) and the places and parties events name (GLN / party GLN from
+sourceList, destinationList and bizLocation, tied to a registry entity through ``Location``). Edges always
+point downstream (from where goods were to where they went) and come from events:
+
+* TransformationEvent: each input → each output;
+* AggregationEvent ADD/OBSERVE: child → parent (the child travels in the container); DELETE: parent →
+  child (it leaves the container);
+* ObjectEvent / TransactionEvent: item → destination (``shipped_to``; the ``location`` entries of the
+  destinationList when there are any, else the parties); a receiving/accepting event: item → its
+  bizLocation (``received_at``); source → item (``shipped_from``) and, for a commissioning (action
+  ADD), bizLocation → item (``produced_at``);
+* batch membership: class → instance (``batch``), from the rows that carry the instance's class_key
+  (the commissioning row carries the lot; later events may name the serial only).
+
+A forward trace walks edges downstream from the start; a backward trace walks them upstream. Places
+and parties are end points: the walk goes on from the goods, not from a warehouse (which holds many
+other goods). Events are followed in time order: downstream only events at or after the time a node
+was reached, upstream only events at or before it. A batch (GTIN + batch) trace follows its serialised
+items too; a serial's forward trace follows that item only (and the containers it travels in), its
+backward trace also its batch (the batch's origin is the item's origin).
+
+SQL strategy: breadth-first and set-based, four queries per step whatever the size of the frontier —
+(1) the ids of the events naming any frontier identifier or class (``EventIdentifier`` indexes
+(identifier, role) and (class_key, role); the whole frontier is one array parameter: ``= ANY(%s)`` on
+PostgreSQL, ``json_each(%s)`` on SQLite), (2) those of them the user may see
+(``EpcisEvent.objects.restrict(user)``) with their type, step and time, (3) which of those carry an
+error declaration (index on event_id; they are left out), (4) every identifier row of the newly seen
+events (index (event)). Events already read are kept and not read again. The walk stops at
+``max_depth`` steps or ``max_nodes`` nodes, saying so in ``summary["truncated"]``. A recursive CTE
+was not used: the direction rules per event type, the time order and the scope filter are simpler
+and as fast as set-based steps from Python (a trace is a handful of steps deep).
+
+Scope. Only events the user may see are followed (a county officer: events at its county's locations;
+an enterprise user: its entity's events). A place that a visible event names but that lies outside the
+user's scope is shown by its GLN without entity name or region (``in_scope`` false); the chain beyond it is
+not followed, and ``summary["scope_limited"]`` says that some events naming traced goods were left out.
+``user=None`` (command line, jobs) sees everything.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import defaultdict
+from decimal import Decimal
+
+from django.db import connection
+from django.db.models.expressions import RawSQL
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from qualitygov.core.roles import Role
+from qualitygov.trace import identifiers
+from qualitygov.trace.models import EpcisEvent, EventIdentifier, Location
+
+DEFAULT_MAX_DEPTH = 20
+DEFAULT_MAX_NODES = 20000
+LIMIT_MAX_DEPTH = 100
+LIMIT_MAX_NODES = 200000
+FORWARD, BACKWARD = "forward", "backward"
+DIRECTIONS = (FORWARD, BACKWARD)
+
+# Officers and enterprises trace; lab staff (no access to events) and data consumers do not.
+TRACE_ROLES = frozenset({Role.PROVINCE_ADMIN, Role.PROVINCE_OFFICER, Role.CITY_OFFICER, Role.COUNTY_OFFICER,
+                         Role.INSPECTOR, Role.ENTERPRISE})
+
+R = EventIdentifier.Role
+INPUT_ROLES = frozenset({R.INPUT, R.INPUT_QUANTITY})
+OUTPUT_ROLES = frozenset({R.OUTPUT, R.OUTPUT_QUANTITY})
+CHILD_ROLES = frozenset({R.CHILD, R.CHILD_QUANTITY})
+ITEM_ROLES = frozenset({R.EPC, R.QUANTITY})
+PLACE_ROLES = frozenset({R.SOURCE, R.DESTINATION})
+RECEIVING_STEPS = frozenset({"receiving", "accepting", "arriving"})
+
+# Relations of edges, for labels.
+RELATIONS = {
+    "transformed": gettext_lazy("加工转化"), "packed": gettext_lazy("装入"), "unpacked": gettext_lazy("拆出"), "shipped_to": gettext_lazy("发往"),
+    "received_at": gettext_lazy("收货"), "shipped_from": gettext_lazy("发出方"),
+    "received_from": gettext_lazy("收货来源"), "produced_at": gettext_lazy("生产地"), "batch": gettext_lazy("批次单品"),
+}
+KIND_LABELS = {"instance": gettext_lazy("单品"), "class": gettext_lazy("批次"), "container": gettext_lazy("物流单元"), "location": gettext_lazy("位置"),
+               "party": gettext_lazy("参与方"), "other": gettext_lazy("其他标识")}
+
+
+class TraceError(ValueError):
+    """A trace that cannot be run; ``code`` is stable, ``message`` Chinese."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def can_trace(user) -> bool:
+    """Whether ``user`` may use the trace pages and API (officers, inspectors and enterprise users)."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    return user.is_superuser or user.role in TRACE_ROLES
+
+
+def node_kind(identifier: str) -> str:
+    """instance, class, container, location, party or other, from a canonical Digital Link's path."""
+    prefix = "https://id.gs1.org/"
+    if not identifier.startswith(prefix):
+        return "other"
+    path = identifier[len(prefix):]
+    if path.startswith("01/"):
+        return "instance" if "/21/" in path else "class"
+    if path.startswith("00/"):
+        return "container"
+    if path.startswith("414/"):
+        return "location"
+    if path.startswith("417/"):
+        return "party"
+    return "instance"
+
+
+def _gln(identifier: str) -> str:
+    """The 13-digit GLN of a canonical location/party identifier, else ''."""
+    parts = identifier.split("/")
+    if len(parts) >= 5 and parts[3] in ("414", "417"):
+        return parts[4]
+    return ""
+
+
+def _label(identifier: str, words: dict[str, str]) -> str:
+    """A short readable label; ``words`` are the translated words, looked up once per trace (gettext
+    per node is the slowest part of a large trace)."""
+    parts = identifier.removeprefix("https://id.gs1.org/").split("/")
+    pairs = dict(zip(parts[::2], parts[1::2], strict=False))
+    if "01" in pairs:
+        text = f"GTIN {pairs['01']}"
+        if "10" in pairs:
+            text += f" {words['batch']} {pairs['10']}"
+        if "21" in pairs:
+            text += f" {words['serial']} {pairs['21']}"
+        return text
+    if "00" in pairs:
+        return f"SSCC {pairs['00']}"
+    if "414" in pairs or "417" in pairs:
+        return f"GLN {pairs.get('414') or pairs.get('417')}"
+    return identifier
+
+
+def _number(value: Decimal | None):
+    if value is None:
+        return None
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def _step_word(value: str) -> str:
+    """The bare CBV word of a bizStep (capture stores bare words; older forms are tolerated)."""
+    for sep in (":", "-", "/"):
+        value = value.rsplit(sep, 1)[-1]
+    return value
+
+
+def parse_start(text: str) -> identifiers.GS1Key:
+    """Parse what the user typed into the key to trace from; ``TraceError`` when it cannot be traced."""
+    try:
+        key = identifiers.parse_lookup_code(text)
+    except identifiers.IdentifierError as error:
+        raise TraceError(error.code, error.message) from error
+    if key.kind == identifiers.Kind.GTIN:
+        raise TraceError("batch_required", _("仅凭商品条码无法追溯：请同时输入批号（如“商品条码 空格 批号”）或单品序列号。"))
+    if key.kind in (identifiers.Kind.GLN, identifiers.Kind.SGLN, identifiers.Kind.PGLN):
+        raise TraceError("location_not_traceable",
+                         _("位置码或参与方码不能作为追溯起点：请输入商品批次、单品或物流单元的标识。"))
+    return key
+
+
+# --- the store, set-based ---------------------------------------------------------------------------
+
+
+def _in_param(values) -> tuple[str, object]:
+    """SQL membership in one parameter: an array on PostgreSQL, a JSON list read by json_each on SQLite."""
+    values = list(values)
+    if connection.vendor == "postgresql":
+        return "= ANY(%s)", values
+    return "IN (SELECT value FROM json_each(%s))", json.dumps(values)
+
+
+def _touching_events(frontier: set[str]) -> dict[int, dt.datetime]:
+    """Ids (and times) of the events naming any identifier (or class) of ``frontier``: one query, each
+    half on its own index ((identifier, role), (class_key, role))."""
+    table = EventIdentifier._meta.db_table
+    member, param = _in_param(sorted(frontier))
+    sql = (f"SELECT event_id, event_time FROM {table} WHERE identifier {member} "
+           f"UNION SELECT event_id, event_time FROM {table} WHERE class_key {member}")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [param, param])
+        return dict(cursor.fetchall())
+
+
+def _visible_events(events: dict[int, dt.datetime], user) -> dict[int, dict]:
+    """Type, action, step, time and place of those of ``events`` (id → time) the user may see.
+
+    On PostgreSQL ``id = ANY(array)`` with the events' time range: the table is partitioned by event
+    time, so the range prunes partitions and each remaining one answers with one index scan (an
+    ``IN (subquery)`` would probe every partition once per id)."""
+    queryset = EpcisEvent.objects.all() if user is None else EpcisEvent.objects.restrict(user)
+    fields = ("id", "event_id", "event_type", "action", "biz_step", "event_time", "biz_location")
+    if connection.vendor == "postgresql":
+        table = EpcisEvent._meta.db_table
+        queryset = queryset.filter(event_time__gte=min(events.values()), event_time__lte=max(events.values()))
+        queryset = queryset.extra(where=[f'"{table}"."id" = ANY(%s::bigint[])'], params=[list(events)])
+    else:
+        queryset = queryset.filter(id__in=_members(list(events), "bigint"))
+    found = {row[0]: dict(zip(fields, row, strict=True)) for row in queryset.order_by().values_list(*fields)}
+    if found:
+        # An event declared erroneous (EPCIS 2.0 errorDeclaration; see trace.capture) is not evidence of
+        # where goods went: leave it out (its corrective events, if any, are ordinary events).
+        declared = EpcisEvent.objects.filter(has_error_declaration=True)
+        ids = [event["event_id"] for event in found.values()]
+        if connection.vendor == "postgresql":
+            # A declaration row has its event's time: the time range prunes partitions here too.
+            declared = declared.filter(event_time__gte=min(events.values()), event_time__lte=max(events.values()))
+            declared = declared.extra(where=[f'"{EpcisEvent._meta.db_table}"."event_id" = ANY(%s)'], params=[ids])
+        else:
+            declared = declared.filter(event_id__in=_members(ids, "varchar"))
+        wrong = set(declared.values_list("event_id", flat=True))
+        found = {pk: event for pk, event in found.items() if event["event_id"] not in wrong}
+    return found
+
+
+def _members(values, sql_type: str) -> RawSQL:
+    """A subquery yielding ``values`` from one parameter, for ``field__in`` (no parameter per value)."""
+    member, param = _in_param(values)
+    if connection.vendor == "postgresql":
+        return RawSQL(f"SELECT unnest(%s::{sql_type}[])", [param])
+    return RawSQL("SELECT value FROM json_each(%s)", [param])
+
+
+def _identifier_rows(event_ids: list[int]) -> dict[int, list[tuple]]:
+    """Every identifier row of ``event_ids`` (role, identifier, class_key, quantity, uom, kind): one query."""
+    table = EventIdentifier._meta.db_table
+    member, param = _in_param(event_ids)
+    if connection.vendor == "postgresql":
+        member = "= ANY(%s::bigint[])"
+    out: dict[int, list[tuple]] = defaultdict(list)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT event_id, role, identifier, class_key, quantity, uom, kind FROM {table} "
+                       f"WHERE event_id {member}", [param])
+        for event_id, role, identifier, class_key, quantity, uom, kind in cursor.fetchall():
+            if quantity is not None and not isinstance(quantity, Decimal):
+                quantity = Decimal(str(quantity))
+            out[event_id].append((role, identifier, class_key, quantity, uom, kind))
+    return out
+
+
+# --- the walk --------------------------------------------------------------------------------------
+
+
+class _Walk:
+    def __init__(self, direction: str, user):
+        self.direction = direction
+        self.user = user
+        self.nodes: dict[str, dict] = {}
+        self.reached: dict[str, dt.datetime | None] = {}
+        self.edges: dict[tuple, dict] = {}
+        self.events: dict[int, dict] = {}
+        self.rows: dict[int, list[tuple]] = {}
+        self.hidden: set[int] = set()
+        self.words = {"batch": _("批号"), "serial": _("序列号")}
+
+    def add_node(self, identifier: str, depth: int, when: dt.datetime | None, new: set[str]) -> None:
+        if identifier in self.nodes:
+            return
+        kind = node_kind(identifier)
+        self.nodes[identifier] = {"id": identifier, "kind": kind, "label": _label(identifier, self.words),
+                                   "depth": depth}
+        if kind not in ("location", "party"):
+            self.reached[identifier] = when
+            new.add(identifier)
+
+    def add_edge(self, source: str, target: str, event: dict, relation: str, quantity: Decimal | None, uom: str,
+                 counted: bool) -> None:
+        key = (event["id"], source, target, relation)
+        edge = self.edges.get(key)
+        if edge is None:
+            edge = self.edges[key] = {
+                "from": source, "to": target, "event": event["event_id"], "event_type": event["event_type"],
+                "action": event["action"], "biz_step": event["biz_step"], "time": event["event_time"],
+                "relation": relation, "quantity": None, "uom": uom}
+        if quantity is not None:
+            edge["quantity"] = (edge["quantity"] or Decimal(0)) + quantity
+        elif counted:
+            edge["quantity"] = (edge["quantity"] or Decimal(0)) + 1
+
+    def in_time(self, node: str, when: dt.datetime) -> bool:
+        reached = self.reached.get(node)
+        if reached is None:
+            return True
+        return when >= reached if self.direction == FORWARD else when <= reached
+
+    def step(self, frontier: set[str], depth: int) -> set[str]:
+        """One breadth-first step: the nodes reached from ``frontier`` (three queries)."""
+        touched = _touching_events(frontier)
+        unread = {e: when for e, when in touched.items() if e not in self.events and e not in self.hidden}
+        if unread:
+            visible = _visible_events(unread, self.user)
+            self.hidden.update(e for e in unread if e not in visible)
+            self.events.update(visible)
+            self.rows.update(_identifier_rows(list(visible)))
+        new: set[str] = set()
+        for event_id in sorted(e for e in touched if e in self.events):
+            self.apply(self.events[event_id], self.rows.get(event_id, []), frontier, depth, new)
+        return new
+
+    def apply(self, event: dict, rows: list[tuple], frontier: set[str], depth: int, new: set[str]) -> None:
+        """The edges ``event`` adds from the frontier nodes it names, in the walk's direction."""
+        when = event["event_time"]
+        matched = []  # (frontier node, row)
+        for row in rows:
+            role, identifier, class_key = row[0], row[1], row[2]
+            if role in PLACE_ROLES:
+                continue
+            if identifier in frontier:
+                matched.append((identifier, row))
+            elif class_key and class_key in frontier and self.in_time(class_key, when):
+                if self.direction == FORWARD and identifier != class_key:
+                    # A batch's serialised item: follow the item itself (its later events may not name the lot).
+                    self.add_node(identifier, depth, when, new)
+                    self.add_edge(class_key, identifier, event, "batch", None, "", False)
+                    matched.append((identifier, row))
+                else:
+                    matched.append((class_key, row))
+        if self.direction == BACKWARD:
+            for node, row in matched:
+                # A serial's batch is upstream of it: the batch's origin is the item's origin.
+                if node == row[1] and row[2] and row[2] != node:
+                    self.add_node(row[2], depth, when, new)
+                    self.add_edge(row[2], node, event, "batch", None, "", False)
+        matched = [(node, row) for node, row in matched if self.in_time(node, when)]
+        if not matched:
+            return
+        kind = event["event_type"]
+        forward = self.direction == FORWARD
+        if kind == "TransformationEvent":
+            ins = [r for r in rows if r[0] in INPUT_ROLES]
+            outs = [r for r in rows if r[0] in OUTPUT_ROLES]
+            if forward:
+                for node, row in matched:
+                    if row[0] in INPUT_ROLES:
+                        for out in outs:
+                            self.add_node(out[1], depth, when, new)
+                            self.add_edge(node, out[1], event, "transformed", out[3], out[4], True)
+            else:
+                for node, row in matched:
+                    if row[0] in OUTPUT_ROLES:
+                        for inp in ins:
+                            self.add_node(inp[1], depth, when, new)
+                            self.add_edge(inp[1], node, event, "transformed", inp[3], inp[4], True)
+            return
+        if kind == "AggregationEvent":
+            parents = [r for r in rows if r[0] == R.PARENT]
+            children = [r for r in rows if r[0] in CHILD_ROLES]
+            delete = event["action"] == "DELETE"
+            for node, row in matched:
+                is_child, is_parent = row[0] in CHILD_ROLES, row[0] == R.PARENT
+                if (forward and is_child and not delete) or (not forward and is_child and delete):
+                    for parent in parents:
+                        self.add_node(parent[1], depth, when, new)
+                        if delete:
+                            self.add_edge(parent[1], node, event, "unpacked", row[3], row[4], True)
+                        else:
+                            self.add_edge(node, parent[1], event, "packed", row[3], row[4], True)
+                elif (forward and is_parent and delete) or (not forward and is_parent and not delete):
+                    for child in children:
+                        self.add_node(child[1], depth, when, new)
+                        if delete:
+                            self.add_edge(node, child[1], event, "unpacked", child[3], child[4], True)
+                        else:
+                            self.add_edge(child[1], node, event, "packed", child[3], child[4], True)
+            return
+        # ObjectEvent, TransactionEvent (and AssociationEvent, read the same way).
+        items = [(node, row) for node, row in matched if row[0] in ITEM_ROLES or row[0] == R.PARENT]
+        if not items:
+            return
+        step = _step_word(event["biz_step"] or "")
+        place = self.place(event["biz_location"])
+        if forward:
+            if step in RECEIVING_STEPS:
+                targets = [place] if place else self.places(rows, R.DESTINATION)
+                relation = "received_at"
+            else:
+                targets = self.places(rows, R.DESTINATION)
+                relation = "shipped_to"
+            for target in targets:
+                self.add_node(target, depth, when, new)
+                for node, row in items:
+                    self.add_edge(node, target, event, relation, row[3], row[4], True)
+        else:
+            # A receipt names its sender too; kept apart so a shipment and its receipt are not added up.
+            relation = "received_from" if step in RECEIVING_STEPS else "shipped_from"
+            sources = [(s, relation) for s in self.places(rows, R.SOURCE)]
+            if event["action"] == "ADD" and place:
+                sources.append((place, "produced_at"))
+            for source, relation in sources:
+                self.add_node(source, depth, when, new)
+                for node, row in items:
+                    self.add_edge(source, node, event, relation, row[3], row[4], True)
+
+    @staticmethod
+    def places(rows: list[tuple], role: str) -> list[str]:
+        """The sources/destinations of an event: its ``location`` entries if any, else its parties."""
+        entries = [r for r in rows if r[0] == role]
+        locations = [r[1] for r in entries if _step_word(r[5] or "") == "location"]
+        return sorted(set(locations or [r[1] for r in entries]))
+
+    @staticmethod
+    def place(value: str) -> str:
+        if not value:
+            return ""
+        try:
+            return identifiers.normalise(value)
+        except identifiers.IdentifierError:
+            return value
+
+
+def trace(text: str, direction: str = FORWARD, user=None, max_depth: int | None = None,
+          max_nodes: int | None = None) -> dict:
+    """Trace ``text`` (any identifier form ``parse_lookup_code`` reads) forward (where it went) or
+    backward (where it came from), over the events ``user`` may see (all when ``user`` is None).
+
+    Returns ``{"query", "nodes", "edges", "holders", "summary"}`` (see the module docstring); raises
+    ``TraceError`` for a bad identifier, direction or limit, or when no visible event names it.
+    """
+    if direction not in DIRECTIONS:
+        raise TraceError("bad_direction", _("追溯方向应为 forward（正向）或 backward（反向）。"))
+    max_depth = DEFAULT_MAX_DEPTH if max_depth is None else max_depth
+    max_nodes = DEFAULT_MAX_NODES if max_nodes is None else max_nodes
+    if not 1 <= max_depth <= LIMIT_MAX_DEPTH:
+        raise TraceError("bad_max_depth", _("追溯层数应在 1 到 %(limit)d 之间。") % {"limit": LIMIT_MAX_DEPTH})
+    if not 1 <= max_nodes <= LIMIT_MAX_NODES:
+        raise TraceError("bad_max_nodes", _("节点上限应在 1 到 %(limit)d 之间。") % {"limit": LIMIT_MAX_NODES})
+    key = parse_start(text)
+    start = key.canonical
+    walk = _Walk(direction, user)
+    frontier: set[str] = set()
+    walk.add_node(start, 0, None, frontier)
+    truncated = None
+    depth = 0
+    while frontier:
+        if depth >= max_depth:
+            truncated = {"reason": "max_depth", "message": _(
+                "已达到追溯层数上限（%(limit)d 层），更远的环节未展开；可增大层数上限后重试。") % {"limit": max_depth}}
+            break
+        depth += 1
+        frontier = walk.step(frontier, depth)
+        if len(walk.nodes) > max_nodes:
+            truncated = {"reason": "max_nodes", "message": _(
+                "节点数超过上限（%(limit)d 个），追溯在第 %(depth)d 层停止，结果不完整。") % {"limit": max_nodes,
+                                                                               "depth": depth}}
+            break
+    if not walk.events:
+        raise TraceError("not_found", _("未找到标识“%(id)s”的追溯记录（或不在您的查看范围内）。") % {"id": start})
+    found = walk.nodes
+    if len(found) > max_nodes:
+        # Keep the nodes nearest the start (and the edges between them), so the cap is a real bound.
+        kept = sorted(found.values(), key=lambda n: (n["depth"], n["id"]))[:max_nodes]
+        found = {n["id"]: n for n in kept}
+    nodes = _describe_nodes(found, user)
+    edges = sorted((e for e in walk.edges.values() if e["from"] in found and e["to"] in found),
+                   key=lambda e: (e["time"], e["from"], e["to"]))
+    relations = {key: str(label) for key, label in RELATIONS.items()}
+    for edge in edges:
+        edge["quantity"] = _number(edge["quantity"])
+        edge["time"] = edge["time"].isoformat()
+        edge["relation_label"] = relations.get(edge["relation"], edge["relation"])
+    return {
+        "query": {"input": text, "identifier": start, "kind": node_kind(start), "direction": direction,
+                  "max_depth": max_depth, "max_nodes": max_nodes},
+        "nodes": nodes,
+        "edges": edges,
+        "holders": _holders(edges, {n["id"]: n for n in nodes}, direction),
+        "summary": {"nodes": len(nodes), "edges": len(edges), "events": len(walk.events), "depth": depth,
+                    "truncated": truncated, "scope_limited": bool(walk.hidden)},
+    }
+
+
+def _describe_nodes(found: dict[str, dict], user) -> list[dict]:
+    """Nodes with the entity, location and region of their GLN when the user may see that location."""
+    glns = {_gln(n) for n in found} - {""}
+    located: dict[str, dict] = {}
+    if glns:
+        queryset = Location.objects.all() if user is None else Location.objects.restrict(user)
+        for row in queryset.filter(gln__in=_members(sorted(glns), "varchar")).values(
+                "gln", "name", "kind", "entity_id", "entity__name", "region_id", "region__name"):
+            located[row["gln"]] = row
+    kinds = {key: str(label) for key, label in KIND_LABELS.items()}
+    out = []
+    for node in sorted(found.values(), key=lambda n: (n["depth"], n["id"])):
+        gln = _gln(node["id"])
+        row = located.get(gln)
+        node = {**node, "kind_label": kinds[node["kind"]], "gln": gln, "location": "", "entity": "",
+                "entity_id": None, "region": "", "region_code": "", "in_scope": True}
+        if row is not None:
+            node.update(location=row["name"], entity=row["entity__name"], entity_id=row["entity_id"],
+                        region=row["region__name"], region_code=row["region_id"])
+            node["label"] = f"{row['name']}（{row['entity__name']}）"
+        elif gln:
+            node["in_scope"] = False
+        out.append(node)
+    return out
+
+
+def _holders(edges: list[dict], nodes: dict[str, dict], direction: str) -> list[dict]:
+    """Per place and item: the quantity shipped to it and received there (forward), or shipped from it,
+    received from it and produced there (backward). ``quantity`` is what the receipts say when there are
+    receipts (a shipment and its receipt are the same goods), else what the shipments or production say."""
+    table: dict[tuple, dict] = {}
+    for edge in edges:
+        if edge["relation"] in ("shipped_to", "received_at"):
+            place, item = edge["to"], edge["from"]
+        elif edge["relation"] in ("shipped_from", "received_from", "produced_at"):
+            place, item = edge["from"], edge["to"]
+        else:
+            continue
+        node = nodes[place]
+        key = (place, item, edge["uom"])
+        row = table.get(key)
+        if row is None:
+            row = table[key] = {
+                "place": place, "gln": node["gln"], "location": node["location"], "entity": node["entity"],
+                "entity_id": node["entity_id"], "region": node["region"], "region_code": node["region_code"],
+                "in_scope": node["in_scope"], "item": item, "item_label": nodes[item]["label"],
+                "shipped": 0, "received": 0, "produced": 0, "uom": edge["uom"], "events": 0}
+        field = {"shipped_to": "shipped", "received_at": "received", "shipped_from": "shipped",
+                 "received_from": "received", "produced_at": "produced"}[edge["relation"]]
+        row[field] += edge["quantity"] or 0
+        row["events"] += 1
+    out = []
+    for row in table.values():
+        row["quantity"] = row["received"] or row["shipped"] or row["produced"]
+        out.append(row)
+    return sorted(out, key=lambda r: (r["region_code"], r["entity"], r["gln"], r["item"]))
+
+
+# --- tables for export --------------------------------------------------------------------------------
+
+EXPORT_TABLES = {"holders": gettext_lazy("追溯去向汇总"), "edges": gettext_lazy("追溯环节明细")}
+
+
+def export_table(result: dict, table: str) -> tuple[list[str], list[list]]:
+    """Headers and rows of the holders or edges table of a trace result (for CSV downloads)."""
+    labels = {n["id"]: n["label"] for n in result["nodes"]}
+    if table == "holders":
+        headers = [_("位置码（GLN）"), _("位置"), _("市场主体"), _("所在区划"), _("追溯对象"), _("发运数量"),
+                   _("收货数量"), _("生产数量"), _("数量"), _("计量单位"), _("事件数")]
+        rows = [[h["gln"], h["location"] or _("辖区外位置"), h["entity"], h["region"], h["item_label"], h["shipped"],
+                 h["received"], h["produced"], h["quantity"], h["uom"], h["events"]] for h in result["holders"]]
+        return headers, rows
+    if table == "edges":
+        headers = [_("时间"), _("环节"), _("从"), _("到"), _("事件类型"), _("业务步骤"), _("数量"), _("计量单位"),
+                   _("事件标识")]
+        rows = [[e["time"], e["relation_label"], labels.get(e["from"], e["from"]), labels.get(e["to"], e["to"]),
+                 e["event_type"], e["biz_step"], "" if e["quantity"] is None else e["quantity"], e["uom"], e["event"]]
+                for e in result["edges"]]
+        return headers, rows
+    raise TraceError("bad_table", _("没有这张表：%(table)s（可选 holders 或 edges）。") % {"table": table})
