@@ -18,6 +18,9 @@ urlpatterns = [
     path("inspection/", include("qualitygov.inspection.urls")),
     path("public/spot-checks/", include("qualitygov.inspection.urls_public")),
     path("public/credit/", include("qualitygov.credit.urls_public")),
+    path("public/trace/", include("qualitygov.trace.urls_public")),
+    # GS1 Digital Link paths (/01/{gtin}/10/{batch}, ...) resolve to the consumer lookup.
+    path("", include("qualitygov.trace.urls_resolver")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("qualitygov.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -264,3 +264,134 @@ class EventIdentifier(models.Model):
 
     def __str__(self) -> str:
         return f"{self.role} {self.identifier}"
+
+
+# --- recalls (issue 5, item 6; SAMR Order 19, ../shared/policy/RULES.md) ----------------------------
+
+class Recall(BaseModel):
+    """A consumer-product recall (召回) from the defect or incident report to its completion: the
+    producer's report (due within 2 working days of learning of the harm), the regulator's defect
+    investigation, the recall plan with the contents Order 19 requires, the scope computed from the
+    forward trace, notices, quarterly progress and the completion summary. Ordered recalls are recorded
+    in the credit ledger; published recalls appear on the portal. Business rules live in
+    ``trace.recalls``."""
+
+    class Status(models.TextChoices):
+        REPORTED = "reported", _("已报告")
+        INVESTIGATING = "investigating", _("缺陷调查中")
+        PLANNED = "planned", _("召回计划已备案")
+        IN_PROGRESS = "in_progress", _("召回实施中")
+        COMPLETED = "completed", _("已完成")
+        CLOSED_NO_DEFECT = "closed_no_defect", _("调查未发现缺陷")
+
+    class Kind(models.TextChoices):
+        VOLUNTARY = "voluntary", _("主动召回")
+        ORDERED = "ordered", _("责令召回")
+
+    number = models.CharField(_("召回编号"), max_length=32, unique=True)
+    producer = models.ForeignKey("registry.MarketEntity", verbose_name=_("生产者"), on_delete=models.PROTECT,
+                                 related_name="recalls")
+    product = models.ForeignKey("registry.Product", verbose_name=_("产品"), null=True, blank=True,
+                                on_delete=models.PROTECT, related_name="recalls")
+    kind = models.CharField(_("召回类型"), max_length=16, choices=Kind.choices, default=Kind.VOLUNTARY)
+    status = models.CharField(_("状态"), max_length=20, choices=Status.choices, default=Status.REPORTED,
+                              db_index=True)
+    # The report (缺陷或事故报告).
+    hazard = models.TextField(_("缺陷或伤害情况"))
+    aware_on = models.DateField(_("获知日期"))
+    reported_on = models.DateField(_("报告日期"))
+    report_due_on = models.DateField(_("报告期限"), null=True, blank=True)
+    # The investigation.
+    investigation = models.TextField(_("缺陷调查情况"), blank=True)
+    defect_confirmed = models.BooleanField(_("确认存在缺陷"), null=True, blank=True)
+    # The plan (召回计划), Order 19's contents.
+    batches = models.JSONField(_("涉及批次"), default=list, blank=True,
+                               help_text=_("GS1 标识（GTIN + 批号），规范化后的 Digital Link 形式。"))
+    quantity_made = models.DecimalField(_("生产数量"), max_digits=18, decimal_places=3, null=True, blank=True)
+    quantity_sold = models.DecimalField(_("销售数量"), max_digits=18, decimal_places=3, null=True, blank=True)
+    channels = models.TextField(_("销售渠道与地区"), blank=True)
+    defect_cause = models.TextField(_("缺陷及原因"), blank=True)
+    remedy = models.TextField(_("补救措施"), blank=True)
+    notification = models.TextField(_("通知方式"), blank=True)
+    timetable = models.TextField(_("进度安排"), blank=True)
+    plan_filed_on = models.DateField(_("计划备案日期"), null=True, blank=True)
+    started_on = models.DateField(_("开始实施日期"), null=True, blank=True)
+    # The scope: the forward trace of the batches when the plan was filed (holders and quantities).
+    scope = models.JSONField(_("召回范围"), default=list, blank=True)
+    scope_computed_at = models.DateTimeField(_("范围计算时间"), null=True, blank=True)
+    quantity_recovered = models.DecimalField(_("已召回数量"), max_digits=18, decimal_places=3, default=0)
+    completed_on = models.DateField(_("完成日期"), null=True, blank=True)
+    summary = models.TextField(_("总结报告"), blank=True)
+    published = models.BooleanField(_("已公告"), default=False)
+    published_on = models.DateField(_("公告日期"), null=True, blank=True)
+    handled_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("经办人"), null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
+
+    objects = RestrictedQuerySet.as_manager()
+    scope_region_field = "producer__region__code"
+    scope_entity_field = "producer_id"
+    # The producer reports and files its plan and progress (ADD/CHANGE on its own recalls); officers
+    # investigate, order, publish and close.
+    role_actions = {
+        Role.PROVINCE_ADMIN: {VIEW, ADD, CHANGE, EXPORT}, Role.PROVINCE_OFFICER: {VIEW, ADD, CHANGE, EXPORT},
+        Role.CITY_OFFICER: {VIEW, ADD, CHANGE, EXPORT}, Role.COUNTY_OFFICER: {VIEW, ADD, CHANGE, EXPORT},
+        Role.INSPECTOR: {VIEW}, Role.LAB_STAFF: set(), Role.ENTERPRISE: {VIEW, ADD, CHANGE},
+        Role.DATA_CONSUMER: set(),
+    }
+
+    class Meta:
+        ordering = ["-reported_on", "-id"]
+        verbose_name = pgettext_lazy("model name", "缺陷产品召回")
+        verbose_name_plural = _("缺陷产品召回")
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.producer}"
+
+
+class RecallNotice(BaseModel):
+    """A notice of a recall to one entity that holds affected goods (from the scope), and its answer."""
+
+    recall = models.ForeignKey(Recall, verbose_name=_("召回"), on_delete=models.CASCADE, related_name="notices")
+    entity = models.ForeignKey("registry.MarketEntity", verbose_name=pgettext_lazy("field", "市场主体"),
+                               on_delete=models.PROTECT, related_name="recall_notices")
+    location_gln = models.CharField(_("位置 GLN"), max_length=13, blank=True)
+    quantity = models.DecimalField(_("涉及数量"), max_digits=18, decimal_places=3, null=True, blank=True)
+    sent_on = models.DateField(_("通知日期"))
+    acknowledged_on = models.DateField(_("确认收到日期"), null=True, blank=True)
+    quantity_returned = models.DecimalField(_("已退回数量"), max_digits=18, decimal_places=3, default=0)
+
+    objects = RestrictedQuerySet.as_manager()
+    scope_region_field = "entity__region__code"
+    scope_entity_field = "entity_id"
+
+    class Meta:
+        ordering = ["recall", "entity"]
+        verbose_name = pgettext_lazy("model name", "召回通知")
+        verbose_name_plural = _("召回通知")
+
+    def __str__(self) -> str:
+        return f"{self.recall.number} → {self.entity}"
+
+
+class RecallProgress(BaseModel):
+    """A progress report of a recall (every three months while it runs) or its completion summary."""
+
+    recall = models.ForeignKey(Recall, verbose_name=_("召回"), on_delete=models.CASCADE, related_name="progress")
+    period_end = models.DateField(_("报告期截止日"))
+    quantity_recovered = models.DecimalField(_("累计召回数量"), max_digits=18, decimal_places=3)
+    text = models.TextField(_("进展情况"))
+    final = models.BooleanField(_("完成总结"), default=False)
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("提交人"), null=True, blank=True,
+                                     on_delete=models.PROTECT, related_name="+")
+
+    objects = RestrictedQuerySet.as_manager()
+    scope_region_field = "recall__producer__region__code"
+    scope_entity_field = "recall__producer_id"
+
+    class Meta:
+        ordering = ["recall", "period_end"]
+        verbose_name = pgettext_lazy("model name", "召回进展报告")
+        verbose_name_plural = _("召回进展报告")
+
+    def __str__(self) -> str:
+        return f"{self.recall.number} {self.period_end}"

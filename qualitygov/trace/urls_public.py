@@ -1,0 +1,4 @@
+"""Placeholder until this area is built (issue 5)."""
+
+app_name = "public-trace"
+urlpatterns = []
