@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 from django.http import FileResponse
 from django.urls import path, re_path, reverse
@@ -25,13 +24,13 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, status
-from rest_framework.authentication import BaseAuthentication
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
 from qualitygov.core.api import error_body
+from qualitygov.core.api_keys import ApiKeyAuthentication
 from qualitygov.credit import sharing
 from qualitygov.credit.access_log import record_access
 from qualitygov.credit.models import CreditAccessLog, SharingKey
@@ -39,31 +38,14 @@ from qualitygov.registry.models import MarketEntity
 
 __all__ = ["HasSharingKey", "RateLimited", "SharingKeyAuthentication", "SharingKeyRateThrottle"]
 
-KEYWORD = "Api-Key"
-
-
-class SharingKeyAuthentication(BaseAuthentication):
+class SharingKeyAuthentication(ApiKeyAuthentication):
     """A partner department's key: ``Authorization: Api-Key <secret>`` or ``X-Api-Key: <secret>``.
     No key → not authenticated (401); a key that is unknown, wrong, stopped or expired → 401."""
 
-    def authenticate(self, request):
-        header = request.META.get("HTTP_AUTHORIZATION", "")
-        secret = None
-        if header:
-            keyword, _sep, value = header.strip().partition(" ")
-            if keyword.lower() == KEYWORD.lower():
-                secret = value.strip()
-        if secret is None:
-            secret = request.META.get("HTTP_X_API_KEY", "").strip() or None
-        if secret is None:
-            return None
-        key = sharing.authenticate_secret(secret)
-        if key is None:
-            raise exceptions.AuthenticationFailed(_("接口密钥无效、已停用或已过期。"), code="invalid_key")
-        return AnonymousUser(), key
+    refused_message = gettext_lazy("接口密钥无效、已停用或已过期。")
 
-    def authenticate_header(self, request):
-        return KEYWORD
+    def lookup(self, secret: str):
+        return sharing.authenticate_secret(secret)
 
 
 class SharingKeyScheme(OpenApiAuthenticationExtension):

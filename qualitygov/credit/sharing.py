@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import hashlib
 import json
 import os
 import secrets
@@ -27,6 +26,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from qualitygov.core import audit
+from qualitygov.core.api_keys import secret_digest
 from qualitygov.core.roles import ADD, CHANGE, actions_for
 from qualitygov.credit import feed
 from qualitygov.credit.models import (
@@ -80,7 +80,7 @@ class SharingRefused(ValidationError):
 
 def hash_secret(secret: str) -> str:
     """The SHA-256 hex digest of a full secret (the only form the secret is stored in)."""
-    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+    return secret_digest(secret)
 
 
 def _clean_fields(fields) -> list[str]:

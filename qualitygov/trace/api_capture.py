@@ -24,26 +24,25 @@ from __future__ import annotations
 import json
 from urllib.parse import quote
 
-from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 from django.urls import re_path
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import extend_schema
-from rest_framework import exceptions, status
-from rest_framework.authentication import BaseAuthentication, SessionAuthentication, TokenAuthentication
+from rest_framework import status
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from qualitygov.core.api import error_body
+from qualitygov.core.api_keys import ApiKeyAuthentication
 from qualitygov.trace import capture, keys
 from qualitygov.trace.models import CaptureJob, CaptureKey
 
 __all__ = ["CaptureJobView", "CaptureKeyAuthentication", "CaptureView", "EventCaptureView", "urlpatterns"]
 
-KEYWORD = "Api-Key"
 EPCIS_VERSION = "2.0.0"
 CBV_VERSION = "2.0.0"
 CONTENT_TYPES = ("application/json", "application/ld+json")
@@ -51,28 +50,14 @@ DEFAULT_PER_PAGE = 30
 MAX_PER_PAGE = 1000
 
 
-class CaptureKeyAuthentication(BaseAuthentication):
+class CaptureKeyAuthentication(ApiKeyAuthentication):
     """An enterprise's capture key: ``Authorization: Api-Key <secret>`` or ``X-Api-Key: <secret>``.
     No key → try the other methods; a key that is unknown, wrong or stopped → 401."""
 
-    def authenticate(self, request):
-        header = request.META.get("HTTP_AUTHORIZATION", "")
-        secret = None
-        if header:
-            keyword, _sep, value = header.strip().partition(" ")
-            if keyword.lower() == KEYWORD.lower():
-                secret = value.strip()
-        if secret is None:
-            secret = request.META.get("HTTP_X_API_KEY", "").strip() or None
-        if secret is None:
-            return None
-        key = keys.authenticate(secret)
-        if key is None:
-            raise exceptions.AuthenticationFailed(_("上报密钥无效或已停用。"), code="invalid_key")
-        return AnonymousUser(), key
+    refused_message = gettext_lazy("上报密钥无效或已停用。")
 
-    def authenticate_header(self, request):
-        return KEYWORD
+    def lookup(self, secret: str):
+        return keys.authenticate(secret)
 
 
 class CaptureKeyScheme(OpenApiAuthenticationExtension):

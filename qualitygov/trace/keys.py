@@ -7,7 +7,6 @@ presents the secret; the key is found by its prefix and the digests compared in 
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 
 from django.core.exceptions import ValidationError
@@ -15,6 +14,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from qualitygov.core import audit
+from qualitygov.core.api_keys import secret_digest
 from qualitygov.core.roles import ADD, CHANGE, Role, actions_for
 from qualitygov.trace.models import CaptureKey
 
@@ -30,7 +30,7 @@ class KeyRefused(ValidationError):
 
 def digest(secret: str) -> str:
     """The SHA-256 hex digest of a full secret (the only form in which it is stored)."""
-    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+    return secret_digest(secret)
 
 
 def _may(user, action: str, entity_id: int | None) -> bool:
