@@ -43,6 +43,7 @@ not followed, and ``summary["scope_limited"]`` says that some events naming trac
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from collections import defaultdict
 from decimal import Decimal
@@ -413,12 +414,16 @@ class _Walk:
 
     @staticmethod
     def place(value: str) -> str:
-        if not value:
-            return ""
-        try:
-            return identifiers.normalise(value)
-        except identifiers.IdentifierError:
-            return value
+        # A chain names few places many times: each spelling is parsed once per process.
+        return _normalised_place(value) if value else ""
+
+
+@functools.lru_cache(maxsize=4096)
+def _normalised_place(value: str) -> str:
+    try:
+        return identifiers.normalise(value)
+    except identifiers.IdentifierError:
+        return value
 
 
 def trace(text: str, direction: str = FORWARD, user=None, max_depth: int | None = None,
