@@ -47,6 +47,11 @@ test runs, ``--repeat 3``:
   does not grow with the store (each step is an index lookup); it is set by the traced subgraph.
 * 100,000 events, 21:29 UTC, while the capture benchmark loaded the machine: baseline 0.142 s, trace
   8.55 s (60×).
+* After identifier labels became lazy and the walk parses each place spelling once (commit
+  "identifier labels are translated only when an error is raised…"), 300,000 events, 21:47 UTC:
+  baseline best 0.141 s; trace best 1.104 s (runs 1.104, 1.143 s), 10,111 nodes, 20,110 edges, same
+  node set — **7.8×, goal (≤ 2× and < 1 s) NOT met**. What is left is mostly building ~10,000 nodes,
+  20,000 edges and the holders table in Python (SQL ~0.5 s).
 * 10,000,000 events was not run: generation takes ~2.5 minutes per million events here (~25 minutes),
   more than the time left in the session. ``--events 10000000`` (the default) runs it.
 
