@@ -129,6 +129,11 @@ STORAGES = {
 if DEBUG:
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns about a missing root otherwise
 MEDIA_ROOT = VAR_DIR / "media"
+# Where the daily bulk export of public credit data is written (default VAR_DIR/exports/credit).
+CREDIT_EXPORT_DIR = env_str("CREDIT_EXPORT_DIR", None)
+# The official GS1 EPCIS 2.0 JSON schema used to validate captures (default: the reference copy in
+# ../shared/reference/epcis/schema/ beside the checkout; the file is not part of this repository).
+EPCIS_SCHEMA_PATH = env_str("EPCIS_SCHEMA_PATH", None)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 
