@@ -363,6 +363,12 @@ class RecallNotice(BaseModel):
     objects = RestrictedQuerySet.as_manager()
     scope_region_field = "entity__region__code"
     scope_entity_field = "entity_id"
+    # The holder's users confirm their notice (through ``trace.recalls``); officers follow them up.
+    role_actions = {
+        Role.PROVINCE_ADMIN: {VIEW}, Role.PROVINCE_OFFICER: {VIEW}, Role.CITY_OFFICER: {VIEW},
+        Role.COUNTY_OFFICER: {VIEW}, Role.INSPECTOR: {VIEW}, Role.LAB_STAFF: set(), Role.ENTERPRISE: {VIEW},
+        Role.DATA_CONSUMER: set(),
+    }
 
     class Meta:
         ordering = ["recall", "entity"]

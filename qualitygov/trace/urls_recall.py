@@ -1,5 +1,5 @@
 """Recall pages at /trace/recalls/ (namespace "trace"): ``recall_list``, ``recall_add``, ``recall_detail``,
-``recall_history``."""
+``recall_history``, ``recallnotice_list`` (notices to holders, confirmed there)."""
 
 from django.urls import path
 
@@ -11,6 +11,7 @@ urlpatterns = [
                                                   table_class=views.RecallTable, export_columns=views.RECALL_EXPORT),
          name="recall_list"),
     path("recalls/add/", views.RecallAddView.as_view(), name="recall_add"),
+    path("recalls/notices/", views.RecallNoticeListView.as_view(), name="recallnotice_list"),
     path("recalls/<int:pk>/", views.RecallDetailView.as_view(queryset=views.RECALL_QS), name="recall_detail"),
     path("recalls/<int:pk>/history/", ObjectHistoryView.as_view(queryset=views.RECALL_QS), name="recall_history"),
 ]

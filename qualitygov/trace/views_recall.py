@@ -190,3 +190,38 @@ class RecallAddView(ScopedViewMixin, View):
     def _render(self, form, status=200):
         return render(self.request, self.template_name, {**self.common_context(), "form": form,
                                                          "title": _("报告缺陷产品")}, status=status)
+
+
+class RecallNoticeListView(ScopedViewMixin, View):
+    """The recall notices addressed to the user's entity (a holder of recalled goods) or, for officers,
+    to the entities of their region; the holder confirms a notice and reports what it has returned.
+    A holder sees its own notice and the recall's public facts (product, batches, defect, remedy), not
+    the recall's scope (other holders and their quantities)."""
+
+    queryset = RecallNotice.objects.select_related("recall", "recall__producer", "recall__product", "entity")
+    template_name = "trace/recall/notices.html"
+
+    def _notices(self):
+        return self.queryset.restrict(self.request.user).order_by("-sent_on", "-id")[:200]
+
+    def get(self, request, form=None, status=200, failed_notice=None):
+        return render(request, self.template_name, {
+            "title": _("召回通知"), "notices": self._notices(), "form": form, "failed_notice": failed_notice,
+            "acknowledging": request.user.role == Role.ENTERPRISE,
+        }, status=status)
+
+    def post(self, request):
+        form = AcknowledgeForm(request.POST, prefix="acknowledge")
+        if not form.is_valid():
+            return self.get(request, form=form, status=400)
+        notice = self.queryset.restrict(request.user).filter(pk=form.cleaned_data["notice"]).first()
+        if notice is None:
+            raise PermissionDenied(_("不能确认这份召回通知。"))
+        try:
+            recalls.acknowledge_notice(notice, request.user, form.cleaned_data["quantity_returned"])
+        except recalls.RecallRefused as refused:
+            for message in refused.messages:
+                form.add_error(None, message)
+            return self.get(request, form=form, status=400, failed_notice=notice.pk)
+        messages.success(request, _("已确认召回通知：%(number)s") % {"number": notice.recall.number})
+        return HttpResponseRedirect(reverse("trace:recallnotice_list"))

@@ -71,3 +71,39 @@ def test_plan_refusal_and_scope_shown(login, registry, users, recall):
     page = client.get(url).content.decode()
     assert 'id="qg-recall-scope"' in page and registry["chaoyang"]["entity"].name in page
     assert RecallNotice.objects.filter(recall=recall, entity=registry["chaoyang"]["entity"]).exists()
+
+
+def test_holder_confirms_its_notice_on_the_notices_page(login, registry, users, recall):
+    """A holder's enterprise user sees its notice (not the recall's scope) and confirms it with the
+    quantity returned; another entity's user cannot; lab staff see no notices."""
+    from qualitygov.conftest import PASSWORD
+    from qualitygov.core.models import User
+    from qualitygov.core.roles import Role
+    from qualitygov.registry.models import EntityMembership
+
+    chain.build_chain(registry)
+    recalls.file_plan(Recall.objects.get(pk=recall.pk), users["enterprise"], filed_on=dt.date(2026, 6, 20), **PLAN)
+    holder = registry["chaoyang"]["entity"]
+    notice = RecallNotice.objects.get(recall=recall, entity=holder)
+    shop = User.objects.create_user(username="shop", password=PASSWORD, role=Role.ENTERPRISE)
+    EntityMembership.objects.create(user=shop, entity=holder)
+    url = reverse("trace:recallnotice_list")
+
+    client = login("shop")
+    page = client.get(url).content.decode()
+    assert f'id="qg-notice-{notice.pk}"' in page and recall.number in page
+    assert 'id="qg-recall-scope"' not in page  # the other holders' quantities stay with the officers
+    too_much = {"acknowledge-notice": notice.pk, "acknowledge-quantity_returned": str(notice.quantity + 1)}
+    refused = client.post(url, too_much)
+    assert refused.status_code == 400 and "不能大于涉及数量" in refused.content.decode()
+    assert RecallNotice.objects.get(pk=notice.pk).acknowledged_on is None
+    response = client.post(url, {"acknowledge-notice": notice.pk, "acknowledge-quantity_returned": "5"})
+    assert response.status_code == 302
+    notice.refresh_from_db()
+    assert notice.acknowledged_on == TODAY and notice.quantity_returned == 5
+
+    # The producer's user is not the holder: the notice is not among its own, and it cannot confirm it.
+    producer = login("enterprise")
+    assert f'id="qg-notice-{notice.pk}"' not in producer.get(url).content.decode()
+    assert producer.post(url, {"acknowledge-notice": notice.pk, "acknowledge-quantity_returned": "1"}).status_code == 403
+    assert f'id="qg-notice-{notice.pk}"' not in login("lab").get(url).content.decode()
