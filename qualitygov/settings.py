@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "qualitygov.credit",
     "qualitygov.trace",
     "qualitygov.inspection",
+    "qualitygov.complaints",
     "qualitygov.api",
 ]
 
@@ -134,6 +135,19 @@ CREDIT_EXPORT_DIR = env_str("CREDIT_EXPORT_DIR", None)
 # The official GS1 EPCIS 2.0 JSON schema used to validate captures (default: the reference copy in
 # ../shared/reference/epcis/schema/ beside the checkout; the file is not part of this repository).
 EPCIS_SCHEMA_PATH = env_str("EPCIS_SCHEMA_PATH", None)
+# Complaint and tip-off attachments live here, outside the web root and never served as static or
+# media files: they are streamed by a view that checks the reader's scope (default VAR_DIR/private).
+COMPLAINTS_PRIVATE_DIR = env_str("COMPLAINTS_PRIVATE_DIR", None) or str(VAR_DIR / "private" / "complaints")
+# Keys that encrypt complainants' and reporters' identities at rest (Fernet keys, comma-separated,
+# newest first: older keys still decrypt, so a key can be rotated). Development and tests derive one
+# from SECRET_KEY; production must give its own (kept apart from the database and its backups).
+COMPLAINTS_ENCRYPTION_KEYS = [k.strip() for k in (env_str("COMPLAINTS_ENCRYPTION_KEYS", "") or "").split(",")
+                              if k.strip()]
+if not COMPLAINTS_ENCRYPTION_KEYS and not DEBUG:
+    raise ImproperlyConfigured("生产环境必须设置 COMPLAINTS_ENCRYPTION_KEYS（投诉举报人信息加密密钥）。 "
+                               "(COMPLAINTS_ENCRYPTION_KEYS is required when DEBUG is false.)")
+# Public submissions per client (address digest) per hour before the form and API refuse more.
+COMPLAINTS_SUBMISSIONS_PER_HOUR = int(env_str("COMPLAINTS_SUBMISSIONS_PER_HOUR", "10") or 10)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 

@@ -16,9 +16,11 @@ urlpatterns = [
     path("credit/", include("qualitygov.credit.urls")),
     path("trace/", include("qualitygov.trace.urls")),
     path("inspection/", include("qualitygov.inspection.urls")),
+    path("complaints/", include("qualitygov.complaints.urls")),
     path("public/spot-checks/", include("qualitygov.inspection.urls_public")),
     path("public/credit/", include("qualitygov.credit.urls_public")),
     path("public/trace/", include("qualitygov.trace.urls_public")),
+    path("public/complaints/", include("qualitygov.complaints.urls_public")),
     # GS1 Digital Link paths (/01/{gtin}/10/{batch}, ...) resolve to the consumer lookup.
     path("", include("qualitygov.trace.urls_resolver")),
     path("admin/", admin.site.urls),

@@ -27,6 +27,7 @@ urlpatterns = [
     path("inspection/", include("qualitygov.inspection.api_urls")),
     path("", include("qualitygov.credit.api_urls")),
     path("", include("qualitygov.trace.api_urls")),
+    path("", include("qualitygov.complaints.api_urls")),
     path("me/", api_views.me, name="me"),
     path("check-id/", api_views.check_id, name="check-id"),
     path("auth/token/", obtain_auth_token, name="auth-token"),

@@ -401,3 +401,27 @@ class RecallProgress(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.recall.number} {self.period_end}"
+
+
+class NamedQuery(models.Model):
+    """A named query of the EPCIS 2.0 REST bindings (``POST /queries``, ``GET /queries/{name}/events``):
+    a set of standard query parameters kept under a name, run again whenever it is read. The owner is
+    the signed-in user or the capture key that created it; a query runs within its reader's scope."""
+
+    name = models.CharField(_("查询名称"), max_length=128, unique=True)
+    parameters = models.JSONField(_("查询参数"), default=dict)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("创建人"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    created_by_key = models.ForeignKey(CaptureKey, verbose_name=_("创建密钥"), null=True, blank=True,
+                                       on_delete=models.SET_NULL, related_name="named_queries")
+    entity = models.ForeignKey("registry.MarketEntity", verbose_name=pgettext_lazy("field", "市场主体"),
+                               null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    created = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = pgettext_lazy("model name", "命名查询")
+        verbose_name_plural = _("命名查询")
+
+    def __str__(self) -> str:
+        return self.name

@@ -410,12 +410,15 @@ API_ACTIONS = ("list", "retrieve", "create", "update", "delete")
 # The credit module's areas keep their roles × endpoints tables (``API_EXPECTATIONS``: URL name →
 # what is checked) beside their tests.
 CREDIT_API_NAMESPACES = ("credit-api", "sharing-api", "public-credit-api", "epcis", "trace-api", "recall-api",
-                         "public-trace-api")
+                         "public-trace-api", "complaints-api", "public-complaints-api")
 CREDIT_SCOPE_MODULES = ("qualitygov.credit.tests.test_scope_repair", "qualitygov.credit.tests.test_scope_scores",
                         "qualitygov.credit.tests.test_scope_query", "qualitygov.credit.tests.test_scope_dashboard",
                         "qualitygov.credit.tests.test_scope_sharing", "qualitygov.trace.tests.test_scope_capture",
                         "qualitygov.trace.tests.test_scope_query", "qualitygov.trace.tests.test_scope_trace",
-                        "qualitygov.trace.tests.test_scope_recall", "qualitygov.trace.tests.test_scope_public")
+                        "qualitygov.trace.tests.test_scope_recall", "qualitygov.trace.tests.test_scope_public",
+                        "qualitygov.complaints.tests.test_scope_intake", "qualitygov.complaints.tests.test_scope_cases",
+                        "qualitygov.complaints.tests.test_scope_rewards",
+                        "qualitygov.complaints.tests.test_scope_statistics")
 
 
 def credit_api_expectations() -> dict:

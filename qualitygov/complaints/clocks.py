@@ -1,0 +1,90 @@
+"""The legal clocks of complaint and tip-off handling, in working days (SAMR Order 20).
+
+Every deadline counts working days of the Chinese calendar (``core.workdays``: public holidays and
+make-up working days). The day the period starts from is not counted (Civil Code Art. 201), so a
+complaint received on a Friday has its 7-working-day acceptance deadline on the 7th working day after
+that Friday.
+
+Two forms of each function: ``*_due_on`` raises ``CalendarNotCovered`` when the deadline falls in a
+year the holiday calendar does not cover (an explicit error for anyone asking directly — the CLI, the
+API, a form); ``pending`` wraps a call so that a workflow step can store "not computable yet" (None)
+and flag the case instead of failing. The daily job fills such dates once the calendar is updated.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+
+from qualitygov.core.workdays import CalendarNotCovered, add_working_days, working_days_between
+
+__all__ = [
+    "ACCEPT_DAYS", "DISPUTE_DAYS", "END_NOTICE_DAYS", "MEDIATION_DAYS", "REPORTER_NOTICE_DAYS",
+    "REWARD_CLAIM_DAYS", "VERIFICATION_DAYS", "accept_due_on", "dispute_escalate_due_on", "end_notice_due_on",
+    "mediation_due_on", "paused_working_days", "pending", "reporter_notice_due_on", "reward_claim_due_on",
+    "verification_due_on",
+]
+
+ACCEPT_DAYS = 7            # Art. 14: accept or reject within 7 working days of receipt
+MEDIATION_DAYS = 45        # Art. 21 (5): mediation ends 45 working days after acceptance without agreement
+END_NOTICE_DAYS = 7        # Art. 21: tell both parties within 7 working days of ending mediation
+VERIFICATION_DAYS = 15     # Art. 23: verify a violation clue within 15 working days (+15 in special cases)
+REPORTER_NOTICE_DAYS = 5   # Art. 31: tell a real-name reporter within 5 working days of the filing decision
+DISPUTE_DAYS = 7           # Art. 30: units in dispute agree within 7 working days, else escalate
+REWARD_CLAIM_DAYS = 30     # 2021 reward measures: claim within 30 working days of notice
+
+
+def accept_due_on(received_on: dt.date) -> dt.date:
+    """Last day to accept or reject a complaint received on ``received_on`` (Art. 14)."""
+    return add_working_days(received_on, ACCEPT_DAYS)
+
+
+def paused_working_days(pauses: Iterable[tuple[dt.date, dt.date | None]], today: dt.date) -> int:
+    """Working days spent in testing or appraisal (Art. 20), each pause counted from its first day to its
+    last inclusive; a pause still open counts up to ``today``."""
+    total = 0
+    for started_on, ended_on in pauses:
+        end = ended_on or today
+        if end >= started_on:
+            total += working_days_between(started_on - dt.timedelta(days=1), end)
+    return total
+
+
+def mediation_due_on(accepted_on: dt.date, paused_days: int = 0) -> dt.date:
+    """Day mediation ends without agreement: 45 working days after acceptance, moved by the working days
+    spent in testing or appraisal (Art. 20, 21 (5))."""
+    return add_working_days(accepted_on, MEDIATION_DAYS + max(0, paused_days))
+
+
+def end_notice_due_on(ended_on: dt.date) -> dt.date:
+    """Last day to tell both parties that mediation ended (Art. 21)."""
+    return add_working_days(ended_on, END_NOTICE_DAYS)
+
+
+def verification_due_on(clue_found_on: dt.date, extended: bool = False) -> dt.date:
+    """Last day to verify a violation clue found in mediation: 15 working days, 30 when extended (Art. 23)."""
+    return add_working_days(clue_found_on, VERIFICATION_DAYS * (2 if extended else 1))
+
+
+def reporter_notice_due_on(decided_on: dt.date) -> dt.date:
+    """Last day to tell a real-name reporter whether a case was filed (Art. 31)."""
+    return add_working_days(decided_on, REPORTER_NOTICE_DAYS)
+
+
+def dispute_escalate_due_on(raised_on: dt.date) -> dt.date:
+    """Day a jurisdiction dispute not settled by agreement goes to the common superior unit (Art. 30)."""
+    return add_working_days(raised_on, DISPUTE_DAYS)
+
+
+def reward_claim_due_on(notified_on: dt.date) -> dt.date:
+    """Last day for a reporter to claim a reward after being told of it."""
+    return add_working_days(notified_on, REWARD_CLAIM_DAYS)
+
+
+def pending(compute: Callable[..., dt.date], *args, **kwargs) -> dt.date | None:
+    """``compute(*args, **kwargs)``, or None when the holiday calendar does not cover the deadline's year
+    yet (the caller flags the case ``calendar_pending`` and the daily job computes it later)."""
+    try:
+        return compute(*args, **kwargs)
+    except CalendarNotCovered:
+        return None

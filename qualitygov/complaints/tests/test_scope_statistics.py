@@ -1,0 +1,3 @@
+"""Roles × endpoints of the complaints API: statistics."""
+
+API_EXPECTATIONS: dict[str, str] = {}

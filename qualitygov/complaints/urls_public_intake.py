@@ -1,0 +1,3 @@
+"""Public pages of the complaints module: intake (placeholder until its area is built)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Back-office pages of the complaints module: similar (placeholder until its area is built)."""
+
+urlpatterns: list = []
