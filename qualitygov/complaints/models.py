@@ -99,7 +99,7 @@ class Submission(BaseModel):
     scope_region_field = "cases__handling_unit__code"
     scope_entity_field = None
     role_actions = CASE_ROLE_ACTIONS
-    audit_exclude = ("created", "updated", "query_password_hash", "client_digest")
+    audit_exclude = ("created", "updated", "query_code", "query_password_hash", "client_digest")
 
     class Meta:
         ordering = ["-received_at", "-id"]
