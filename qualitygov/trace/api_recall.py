@@ -33,7 +33,8 @@ class RecallSerializer(serializers.ModelSerializer):
     status_display = serializers.CharField(source="get_status_display", read_only=True, label=_("状态名称"))
     report_late = serializers.SerializerMethodField(label=_("是否逾期报告"))
     progress_due_on = serializers.SerializerMethodField(label=_("下次进展报告期限"))
-    effectiveness = serializers.SerializerMethodField(label=_("召回效果（召回数量/销售数量）"))
+    quantity_in_scope = serializers.SerializerMethodField(label=_("召回范围内数量"))
+    effectiveness = serializers.SerializerMethodField(label=_("召回效果（已召回数量/召回范围内数量）"))
 
     class Meta:
         model = Recall
@@ -41,7 +42,7 @@ class RecallSerializer(serializers.ModelSerializer):
                   "aware_on", "reported_on", "report_due_on", "report_late", "investigation", "defect_confirmed",
                   "batches", "quantity_made", "quantity_sold", "channels", "defect_cause", "remedy", "notification",
                   "timetable", "plan_filed_on", "started_on", "scope", "scope_computed_at", "quantity_recovered",
-                  "progress_due_on", "effectiveness", "completed_on", "summary", "published", "published_on"]
+                  "quantity_in_scope", "progress_due_on", "effectiveness", "completed_on", "summary", "published", "published_on"]
         read_only_fields = fields
 
     def get_report_late(self, obj) -> bool | None:
@@ -50,6 +51,10 @@ class RecallSerializer(serializers.ModelSerializer):
     def get_progress_due_on(self, obj) -> str | None:
         due = recalls.progress_due_on(obj)
         return due.isoformat() if due else None
+
+    def get_quantity_in_scope(self, obj) -> float | None:
+        total = recalls.quantity_in_scope(obj)
+        return float(total) if total is not None else None
 
     def get_effectiveness(self, obj) -> float | None:
         share = recalls.effectiveness(obj)
@@ -85,7 +90,7 @@ class PlanInput(serializers.Serializer):
     filed_on = serializers.DateField(required=False, label=_("计划备案日期"))
 
 
-class OnInput(serializers.Serializer):
+class RecallDateInput(serializers.Serializer):
     on = serializers.DateField(required=False, label=_("日期"))
 
 
@@ -182,16 +187,16 @@ class RecallViewSet(RestrictedReadOnlyViewSet):
         data = self._input(PlanInput)
         return self._answer(_call(recalls.file_plan, self.get_object(), request.user, **data))
 
-    @extend_schema(summary=_("责令召回"), request=OnInput, responses={200: RecallSerializer})
+    @extend_schema(summary=_("责令召回"), request=RecallDateInput, responses={200: RecallSerializer})
     @action(detail=True, methods=["post"])
     def order(self, request, pk=None):
-        data = self._input(OnInput)
+        data = self._input(RecallDateInput)
         return self._answer(_call(recalls.order_recall, self.get_object(), request.user, on=data.get("on")))
 
-    @extend_schema(summary=_("开始实施召回"), request=OnInput, responses={200: RecallSerializer})
+    @extend_schema(summary=_("开始实施召回"), request=RecallDateInput, responses={200: RecallSerializer})
     @action(detail=True, methods=["post"])
     def start(self, request, pk=None):
-        data = self._input(OnInput)
+        data = self._input(RecallDateInput)
         return self._answer(_call(recalls.start, self.get_object(), request.user, data.get("on")))
 
     @extend_schema(summary=_("报告召回进展"), request=ProgressInput, responses={200: RecallSerializer})
@@ -210,10 +215,10 @@ class RecallViewSet(RestrictedReadOnlyViewSet):
         return self._answer(_call(recalls.complete, self.get_object(), request.user, data["summary"],
                                   data["completed_on"], data.get("quantity_recovered")))
 
-    @extend_schema(summary=_("公告召回"), request=OnInput, responses={200: RecallSerializer})
+    @extend_schema(summary=_("公告召回"), request=RecallDateInput, responses={200: RecallSerializer})
     @action(detail=True, methods=["post"])
     def publish(self, request, pk=None):
-        data = self._input(OnInput)
+        data = self._input(RecallDateInput)
         return self._answer(_call(recalls.publish, self.get_object(), request.user, data.get("on")))
 
 

@@ -16,6 +16,7 @@ class TraceConfig(AppConfig):
         register_menu(_("追溯与召回"), [
             (_("追溯查询"), "trace:trace", EpcisEvent),
             (_("缺陷产品召回"), "trace:recall_list", Recall),
+            (_("召回工作报表"), "trace:recall_report", Recall),
             (_("召回通知"), "trace:recallnotice_list", RecallNotice),
             (_("追溯数据上报任务"), "trace:capturejob_list", CaptureKey),
             (_("追溯数据上报密钥"), "trace:capturekey_list", CaptureKey),

@@ -16,7 +16,13 @@ what real captures leave:
   takes them to shops in 长春 and 松原;
 * 长春 brake hoses: a maker ships hydraulic brake hose assemblies to a vehicle assembler. When the
   inspection demo has an unqualified brake-hose sample whose product has a GTIN, the chain uses that
-  producer, product and batch number, so the failed batch can be traced to where it went.
+  producer, product and batch number, so the failed batch can be traced to where it went;
+* e-bike helmets (电动自行车乘员头盔, a consumer product under SAMR Order 19): the maker ships a batch
+  to two distributors (长春, 吉林市), which supply four retailers. When the inspection demo has a
+  published unqualified helmet sample, the chain uses that producer, product and batch number (the
+  product gets a GTIN of its maker's prefix when it has none), so the "Done when" walk of issue 5 runs
+  on the demo: the failed batch's forward trace lists the retailers holding it, a recall started
+  from it computes that scope, and the consumer who opens the batch's Digital Link sees the recall.
 
 Deterministic for a given seed, registry and ``today``. Idempotent: nothing is done when the event
 store already holds events.
@@ -85,7 +91,23 @@ CHAINS: dict[str, dict] = {
             "assembler": (("2201", "2202"), ("36",), Location.Kind.PROCESSING, "整车总装厂"),
         },
     },
+    "helmet": {
+        "name": "电动自行车乘员头盔",
+        "places": {
+            "maker": (("2201", "2202"), ("29", "41", "24"), Location.Kind.PRODUCTION, "头盔生产车间"),
+            "distributor_changchun": (("2201",), ("51", "59"), Location.Kind.DISTRIBUTION, "电动车配件批发中心"),
+            "distributor_jilin": (("2202",), ("51", "59"), Location.Kind.DISTRIBUTION, "电动车配件批发部"),
+            "shop_changchun": (("220104", "2201"), ("52",), Location.Kind.RETAIL, "电动车专卖店"),
+            "shop_dehui": (("220183", "2201"), ("52",), Location.Kind.RETAIL, "电动车商行"),
+            "shop_jilin": (("220202", "2202"), ("52",), Location.Kind.RETAIL, "电动车专卖店"),
+            "shop_huadian": (("220282", "2202"), ("52",), Location.Kind.RETAIL, "电动车商行"),
+        },
+    },
 }
+# The helmet chain: distributor → its retailers, with each retailer's share (per cent) of the batch.
+HELMET_ROUTES = {"distributor_changchun": {"shop_changchun": 35, "shop_dehui": 25},
+                 "distributor_jilin": {"shop_jilin": 25, "shop_huadian": 15}}
+HELMET_CATEGORY = "1202"  # 电动自行车乘员头盔
 
 # Products per chain: key → (producing place, category, name, model).
 PRODUCTS = {
@@ -95,6 +117,7 @@ PRODUCTS = {
     "rice": ("mill", "0301", "长粒香大米", "5kg"),
     "beef": ("plant", "0304", "冷鲜牛肉分割肉", "2kg"),
     "brake_hose": ("maker", "0101", "液压制动软管总成", "ZG-3216"),
+    "helmet": ("maker", HELMET_CATEGORY, "电动自行车乘员头盔", "JL-H220"),
 }
 
 
@@ -158,6 +181,18 @@ def _failed_brake_hose_sample():
         return None
     return (Sample.objects.filter(category_id="0101", verdict__in=["unqualified", "seriously_unqualified"],
                                   product__gtin__isnull=False).exclude(batch_number="")
+            .select_related("product", "entity").order_by("sampled_on", "pk").first())
+
+
+def _failed_helmet_sample():
+    """The inspection demo's first published unqualified e-bike helmet sample with a product and a batch
+    number, if any (the failed batch the recall walk starts from)."""
+    try:
+        from qualitygov.inspection.models import Sample
+    except ImportError:  # the inspection app is not installed
+        return None
+    return (Sample.objects.filter(category_id=HELMET_CATEGORY, verdict__in=["unqualified", "seriously_unqualified"],
+                                  published_on__isnull=False, product__isnull=False).exclude(batch_number="")
             .select_related("product", "entity").order_by("sampled_on", "pk").first())
 
 
@@ -257,6 +292,20 @@ def _product(key: str, places: dict, ids: _Ids, sample=None) -> Product:
             return Product.objects.create(producer=producer, name=name, model=model, category=category_row,
                                           gtin=gtin, is_key=category_row.is_key)
     raise RuntimeError(f"no free item reference for entity {producer.pk}")
+
+
+def _with_gtin(product: Product, ids: _Ids) -> Product:
+    """``product`` itself, given a GTIN of its producer's prefix when it has none (a producer registers
+    its barcodes with the traceability platform before it captures events)."""
+    if product.gtin:
+        return product
+    for ref in range(ITEM_REF_BASE + 1, ITEM_REF_BASE + 1000):
+        gtin = validate_gtin(ids.check(ids.prefix(product.producer) + str(ref)))
+        if not Product.objects.filter(gtin=gtin).exists():
+            Product.objects.filter(pk=product.pk).update(gtin=gtin)
+            product.gtin = gtin
+            return product
+    raise RuntimeError(f"no free item reference for entity {product.producer_id}")
 
 
 def _places(rng: random.Random, used: set[int], ids: _Ids, spec: dict, fixed: dict | None = None) -> dict:
@@ -376,6 +425,35 @@ def _brake_hose(rng, used, ids, today) -> tuple[_Chain, dict]:
                    "inspection_sample": sample.number if sample is not None else None}
 
 
+def _helmet(rng, used, ids, today) -> tuple[_Chain, dict]:
+    sample = _failed_helmet_sample()
+    fixed = {"maker": sample.entity} if sample is not None else None
+    places = _places(rng, used, ids, CHAINS["helmet"], fixed)
+    helmet = _with_gtin(sample.product, ids) if sample is not None else _product("helmet", places, ids)
+    made = sample.production_date if sample is not None and sample.production_date else today - dt.timedelta(days=60)
+    made = min(made, today - dt.timedelta(days=20))
+    lot = sample.batch_number if sample is not None else f"{made:%Y%m%d}{rng.randint(1, 99):02d}"
+    product = _class(helmet.gtin, lot)
+    chain = _Chain(places, ids)
+    pieces = sample.lot_size if sample is not None and sample.lot_size else 2000
+    chain.commission(made, "maker", product, pieces, "H87", lot)
+    received: dict[str, int] = {}
+    for i, (distributor, shops) in enumerate(HELMET_ROUTES.items()):
+        shares = {shop: pieces * share // 100 for shop, share in shops.items()}
+        chain.ship_and_receive(made + dt.timedelta(days=2 + i), "maker", distributor,
+                               quantities=[(product, sum(shares.values()), "H87")])
+        for j, (shop, count) in enumerate(shares.items()):
+            chain.ship_and_receive(made + dt.timedelta(days=5 + i + j), distributor, shop,
+                                   quantities=[(product, count, "H87")])
+            chain.sell(made + dt.timedelta(days=9 + i + j), shop, product, rng.randint(3, 12), "H87")
+            received[places[shop][1].gln] = count
+    shops = [shop for route in HELMET_ROUTES.values() for shop in route]
+    return chain, {"batch": product, "gtin": helmet.gtin, "lot": lot, "producer": places["maker"][0].pk,
+                   "distributors": [places[d][1].gln for d in HELMET_ROUTES],
+                   "retailers": [places[s][1].gln for s in shops], "received": received,
+                   "inspection_sample": sample.number if sample is not None else None}
+
+
 def seed_trace_demo(seed: int = 20121, today: dt.date | None = None) -> dict:
     """Capture the demo chains (see the module docstring); returns a summary with, per chain, the batch
     to trace (Digital Link) and the GLNs of its end points. Skipped (``{"skipped": True}``) when the
@@ -391,7 +469,8 @@ def seed_trace_demo(seed: int = 20121, today: dt.date | None = None) -> dict:
     ids = _Ids()
     used: set[int] = set()
     summary: dict = {"skipped": False, "events": 0, "locations": 0, "chains": {}}
-    for key, build in (("ginseng", _ginseng), ("rice", _rice), ("beef", _beef), ("brake_hose", _brake_hose)):
+    for key, build in (("ginseng", _ginseng), ("rice", _rice), ("beef", _beef), ("brake_hose", _brake_hose),
+                       ("helmet", _helmet)):
         with transaction.atomic():
             chain, info = build(rng, used, ids, today)
             job = capture.capture_document(chain.document(today), now=now)

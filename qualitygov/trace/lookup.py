@@ -145,7 +145,8 @@ def _recalls(key: identifiers.GS1Key) -> list[dict]:
                   if recall.pk not in seen and any(b.startswith(gtin_link + "/10/") for b in recall.batches or [])]
     return [{"number": recall.number, "kind": recall.kind, "kind_label": str(recall.get_kind_display()),
              "status": recall.status, "status_label": str(recall.get_status_display()),
-             "hazard": recall.hazard, "remedy": recall.remedy, "coverage": coverage,
+             "hazard": recall.hazard, "remedy": recall.remedy, "consumer_advice": recalls.consumer_advice(recall),
+             "coverage": coverage,
              "batches": [b.removeprefix(gtin_link + "/10/") for b in recall.batches or []
                          if b.startswith(gtin_link + "/10/")],
              "published_on": recall.published_on.isoformat() if recall.published_on else None}

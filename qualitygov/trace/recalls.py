@@ -28,8 +28,16 @@ agreed by secondary sources, [verify] to be confirmed in an official text):
   report's period end (or the start) plus 3 calendar months; ``overdue_progress`` lists the late ones.
 - ``complete``: the final progress row with the summary; a summary is due within 15 working days of
   completion [verify] (``summary_due_on``, shown, not enforced). Effectiveness = quantity recovered
-  / quantity sold.
-- ``publish``: the public notice on the portal (``public_recalls``, ``recall_status_for``).
+  / quantity in scope (``quantity_in_scope``: what reached the end holders of the forward trace —
+  shops, users' plants — when the plan was filed; the plan's quantity sold when the trace knows none).
+- ``publish``: the public notice on the portal (``public_recalls``, ``public_payload``,
+  ``recall_status_for``): product, producer, batches, hazard, remedy, what consumers should do, dates
+  and status — never the scope, the holders' quantities or the officers' investigation.
+- ``officer_report``: what officers follow up — reports late against the 2-working-day clock,
+  progress reports due and overdue, completions with their summary deadline and effectiveness.
+- ``batch_defaults``: a recall started by an officer from a traced batch (e.g. one that failed a
+  spot check): the producer and product from the batch's registered GTIN, and the failed spot
+  check's findings as the hazard.
 
 Refusals are ``RecallRefused`` (a ``ValidationError``) with a stable ``code`` and Chinese messages; a
 refused step changes nothing (each step is one transaction).
@@ -44,7 +52,7 @@ from decimal import Decimal, InvalidOperation
 from dateutil.relativedelta import relativedelta
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Max, Q, QuerySet
+from django.db.models import Count, F, Max, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -54,13 +62,14 @@ from qualitygov.core import audit
 from qualitygov.core.roles import CHANGE, Role
 from qualitygov.core.workdays import CalendarNotCovered, add_working_days
 from qualitygov.trace import identifiers, tracing
-from qualitygov.trace.models import EventIdentifier, Recall, RecallNotice, RecallProgress
+from qualitygov.trace.models import EventIdentifier, Location, Recall, RecallNotice, RecallProgress
 
 __all__ = ["PLAN_FIELDS", "PROGRESS_MONTHS", "REPORT_WORKING_DAYS", "SUMMARY_WORKING_DAYS", "RecallRefused",
-           "acknowledge_notice", "can_act_as_officer", "can_act_as_producer", "complete", "compute_scope",
-           "effectiveness", "file_plan", "investigate", "is_report_late", "order_recall", "overdue_progress",
-           "parse_batches", "progress_due_on", "public_payload", "public_recalls", "publish", "recall_status_for",
-           "report", "report_progress", "start", "summary_due_on"]
+           "acknowledge_notice", "batch_defaults", "can_act_as_officer", "can_act_as_producer", "complete",
+           "compute_scope", "consumer_advice", "effectiveness", "file_plan", "investigate", "is_report_late",
+           "officer_report", "order_recall", "overdue_progress", "parse_batches", "progress_due_on",
+           "public_payload", "public_recalls", "publish", "quantity_in_scope", "recall_status_for", "report",
+           "report_progress", "start", "summary_due_on", "with_progress_base"]
 
 REPORT_WORKING_DAYS = 2  # Order 19 [reported]
 PROGRESS_MONTHS = 3  # Order 19 [verify]
@@ -77,6 +86,8 @@ PLAN_FIELDS = {
 }
 OFFICER_ROLES = frozenset({Role.PROVINCE_ADMIN, Role.PROVINCE_OFFICER, Role.CITY_OFFICER, Role.COUNTY_OFFICER})
 GS1 = "https://id.gs1.org/01/"
+# Places that pass goods on: what they received is counted again where it went (see ``compute_scope``).
+PASS_THROUGH_KINDS = frozenset({Location.Kind.DISTRIBUTION, Location.Kind.WAREHOUSE})
 
 
 class RecallRefused(ValidationError):
@@ -282,8 +293,12 @@ def compute_scope(batches: list[str]) -> list[dict]:
     """The recall scope: the forward trace of every batch over the whole store, its holders aggregated
     per entity. Each entry: ``entity_id`` (None for a place not in the registry), ``entity``,
     ``region_code``, ``region``, ``locations`` (GLNs), ``location_gln`` (the first), ``quantities``
-    ({uom: quantity}), ``quantity`` (the total when one unit, else None), ``uom`` and ``batches``."""
+    ({uom: quantity}), ``quantity`` (the total when one unit, else None), ``uom``, ``batches`` and
+    ``end_quantities`` ({uom: quantity} received at the entity's places that do not pass goods on —
+    every kind but distribution and warehouse —, which ``quantity_in_scope`` adds up without counting
+    a distributor's goods again at the shops)."""
     table: dict[object, dict] = {}
+    results = []
     for batch in batches:
         for start in _classes_of(batch):
             try:
@@ -292,23 +307,33 @@ def compute_scope(batches: list[str]) -> list[dict]:
                 if error.code == "not_found":
                     continue  # not captured: nobody is known to hold it
                 raise
-            for holder in result["holders"]:
-                key = holder["entity_id"] if holder["entity_id"] is not None else f"gln:{holder['gln']}"
-                row = table.setdefault(key, {
-                    "entity_id": holder["entity_id"], "entity": holder["entity"], "region_code": holder["region_code"],
-                    "region": holder["region"], "locations": [], "quantities": defaultdict(Decimal), "batches": []})
-                if holder["gln"] and holder["gln"] not in row["locations"]:
-                    row["locations"].append(holder["gln"])
-                row["quantities"][holder["uom"] or ""] += Decimal(str(holder["quantity"] or 0))
-                if start not in row["batches"]:
-                    row["batches"].append(start)
+            results.append((start, result))
+    glns = {h["gln"] for _start, result in results for h in result["holders"] if h["gln"]}
+    kinds = dict(Location.objects.filter(gln__in=glns).values_list("gln", "kind"))
+    for start, result in results:
+        for holder in result["holders"]:
+            key = holder["entity_id"] if holder["entity_id"] is not None else f"gln:{holder['gln']}"
+            row = table.setdefault(key, {
+                "entity_id": holder["entity_id"], "entity": holder["entity"], "region_code": holder["region_code"],
+                "region": holder["region"], "locations": [], "quantities": defaultdict(Decimal),
+                "end_quantities": defaultdict(Decimal), "batches": []})
+            if holder["gln"] and holder["gln"] not in row["locations"]:
+                row["locations"].append(holder["gln"])
+            amount = Decimal(str(holder["quantity"] or 0))
+            row["quantities"][holder["uom"] or ""] += amount
+            if kinds.get(holder["gln"]) not in PASS_THROUGH_KINDS:
+                row["end_quantities"][holder["uom"] or ""] += amount
+            if start not in row["batches"]:
+                row["batches"].append(start)
     out = []
     for row in table.values():
         quantities = {uom: _plain(amount) for uom, amount in sorted(row["quantities"].items())}
         single = len(quantities) == 1
+        ends = {uom: _plain(amount) for uom, amount in sorted(row["end_quantities"].items()) if amount}
         out.append({**row, "locations": sorted(row["locations"]), "location_gln": min(row["locations"], default=""),
                     "quantities": quantities, "quantity": next(iter(quantities.values())) if single else None,
-                    "uom": next(iter(quantities)) if single else "", "batches": sorted(row["batches"])})
+                    "uom": next(iter(quantities)) if single else "", "batches": sorted(row["batches"]),
+                    "end_quantities": ends})
     return sorted(out, key=lambda r: (r["region_code"] or "", r["entity"] or "", r["location_gln"]))
 
 
@@ -349,6 +374,9 @@ def file_plan(recall: Recall, user, *, batches=None, quantity_made=None, quantit
         for name in ("channels", "defect_cause", "remedy", "notification", "timetable"):
             setattr(recall, name, values[name])
         recall.plan_filed_on = filed_on
+        if recall.product_id is None:
+            # Order 19's plan names the product: the producer's registered product with the batches' GTIN.
+            recall.product = _registered_product(parsed, recall.producer_id)
         recall.scope = scope
         recall.scope_computed_at = timezone.now()
         recall.status = Status.PLANNED
@@ -358,6 +386,13 @@ def file_plan(recall: Recall, user, *, batches=None, quantity_made=None, quantit
                    for row in scope if row["entity_id"] is not None and row["entity_id"] != recall.producer_id]
         RecallNotice.objects.bulk_create(notices)
     return recall
+
+
+def _registered_product(batches: list[str], producer_id: int):
+    from qualitygov.registry.models import Product
+
+    gtins = sorted({identifiers.parse_identifier(batch).gtin for batch in batches})
+    return Product.objects.filter(gtin__in=gtins, producer_id=producer_id).order_by("gtin", "pk").first()
 
 
 # --- order, start, progress -------------------------------------------------------------------------
@@ -429,10 +464,20 @@ def overdue_progress(on: dt.date | None = None, queryset: QuerySet | None = None
     3 months < on, written as base < on − 3 months (the same except where month ends are clipped, which
     can only move the day by up to three days at the end of a month)."""
     on = on or _today()
-    queryset = Recall.objects.all() if queryset is None else queryset
-    return (queryset.filter(status=Status.IN_PROGRESS)
-            .annotate(progress_base=Coalesce(Max("progress__period_end"), "started_on"))
-            .filter(progress_base__lt=on - relativedelta(months=PROGRESS_MONTHS)))
+    queryset = with_progress_base(Recall.objects.all() if queryset is None else queryset)
+    return queryset.filter(status=Status.IN_PROGRESS, progress_base__lt=on - relativedelta(months=PROGRESS_MONTHS))
+
+
+def with_progress_base(queryset: QuerySet) -> QuerySet:
+    """``queryset`` annotated with ``progress_base``: the last progress report's period end, else the
+    start (None before the start); the next report is due ``PROGRESS_MONTHS`` after it. Annotated once."""
+    if "progress_base" in queryset.query.annotations:
+        return queryset
+    return queryset.annotate(progress_base=Coalesce(Max("progress__period_end"), "started_on"))
+
+
+def _due_from(base: dt.date | None) -> dt.date | None:
+    return base + relativedelta(months=PROGRESS_MONTHS) if base is not None else None
 
 
 def report_progress(recall: Recall, user, period_end: dt.date, quantity_recovered, text: str) -> RecallProgress:
@@ -535,12 +580,30 @@ def summary_due_on(recall: Recall) -> dt.date | None:
         return None
 
 
+def quantity_in_scope(recall: Recall) -> Decimal | None:
+    """The quantity the recall has to bring back: what the forward trace found at the end holders when
+    the plan was filed (``compute_scope``'s ``end_quantities`` of every holder but the producer, added
+    up when they are in one unit), else the plan's quantity sold (the trace knows none, or mixes
+    units); None when neither is known."""
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    for row in recall.scope or []:
+        if row.get("entity_id") is not None and row.get("entity_id") == recall.producer_id:
+            continue
+        for uom, amount in (row.get("end_quantities") or {}).items():
+            totals[uom] += Decimal(str(amount))
+    totals = {uom: amount for uom, amount in totals.items() if amount}
+    if len(totals) == 1:
+        return next(iter(totals.values()))
+    return Decimal(recall.quantity_sold) if recall.quantity_sold else None
+
+
 def effectiveness(recall: Recall) -> Decimal | None:
-    """Quantity recovered / quantity sold, a share (0.85 = 85 %) rounded to 4 places; None when no
-    quantity sold is known."""
-    if not recall.quantity_sold:
+    """Quantity recovered / quantity in scope (``quantity_in_scope``), a share (0.85 = 85 %) rounded to
+    4 places; None when no quantity in scope is known."""
+    total = quantity_in_scope(recall)
+    if not total:
         return None
-    return (Decimal(recall.quantity_recovered) / Decimal(recall.quantity_sold)).quantize(Decimal("0.0001"))
+    return (Decimal(recall.quantity_recovered) / total).quantize(Decimal("0.0001"))
 
 
 def publish(recall: Recall, user, on: dt.date | None = None) -> Recall:
@@ -560,11 +623,29 @@ def publish(recall: Recall, user, on: dt.date | None = None) -> Recall:
 # --- public -----------------------------------------------------------------------------------------
 
 
-def public_recalls() -> QuerySet:
+def public_recalls(search: str = "") -> QuerySet:
     """Published recalls for the public portal, newest notice first (no sign-in needed; show only the
-    fields of ``public_payload``)."""
-    return (Recall.objects.filter(published=True).select_related("producer", "product")
-            .order_by("-published_on", "-id"))
+    fields of ``public_payload``). ``search``: words of the product or producer name, the producer's
+    USCC, the recall number, a batch number or a product code (GTIN, GTIN + batch or Digital Link)."""
+    queryset = (Recall.objects.filter(published=True).select_related("producer", "producer__region", "product")
+                .order_by("-published_on", "-id"))
+    value = (search or "").strip()
+    if not value:
+        return queryset
+    condition = (Q(product__name__icontains=value) | Q(producer__name__icontains=value)
+                 | Q(producer__uscc__iexact=value) | Q(number__iexact=value))
+    try:
+        key = identifiers.parse_lookup_code(value)
+    except identifiers.IdentifierError:
+        key = None
+    if key is not None and key.gtin:
+        # A product code: the recalls of this GTIN + batch, or of any batch of the GTIN.
+        wanted = key.class_key().canonical if key.batch else GS1 + key.gtin
+        condition |= Q(batches__icontains=wanted)
+    elif "/" not in value:
+        # A batch number alone: the plan's batches end in "/10/<batch>".
+        condition |= Q(batches__icontains=f"/10/{value}")
+    return queryset.filter(condition)
 
 
 def recall_status_for(gtin: str, batch: str | None = None) -> list[Recall]:
@@ -593,16 +674,128 @@ def recall_status_for(gtin: str, batch: str | None = None) -> list[Recall]:
     return [r for r in queryset if set(wanted) & set(r.batches or [])]
 
 
+def consumer_advice(recall: Recall) -> str:
+    """What a consumer holding the product should do, in plain words, from the plan's remedy (the
+    notice Order 19 asks the producer to publish tells consumers how the defect is remedied)."""
+    remedy = (recall.remedy or "").strip()
+    if remedy:
+        return _("请核对产品包装上的商品条码和批号。属于召回批次的，请立即停止使用，并联系生产者或销售者按以下补救措施处理："
+                 "%(remedy)s") % {"remedy": remedy}
+    return _("请核对产品包装上的商品条码和批号。属于召回批次的，请立即停止使用，并联系生产者或销售者。")
+
+
+def _batch_rows(batches) -> list[dict]:
+    rows = []
+    for batch in batches or []:
+        gtin, _sep, lot = batch.removeprefix(GS1).partition("/10/")
+        rows.append({"identifier": batch, "gtin": gtin, "batch": lot, "all_batches": not lot,
+                     "path": f"/01/{gtin}" + (f"/10/{lot}" if lot else "")})
+    return rows
+
+
+def _iso(day: dt.date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
 def public_payload(recall: Recall) -> dict:
-    """The public fields of a published recall (nothing internal: no investigation, scope or notices)."""
+    """The public fields of a published recall: product, producer, batches, hazard, defect, remedy, what
+    consumers should do, dates and status. Nothing internal: no investigation, scope, notices, holders
+    or their quantities, channels or officers."""
     return {
         "number": recall.number, "producer": recall.producer.name, "producer_uscc": recall.producer.uscc,
-        "product": recall.product.name if recall.product_id else "", "kind": recall.kind,
-        "kind_display": str(recall.get_kind_display()), "status": recall.status,
+        "producer_region": recall.producer.region.name if recall.producer.region_id else "",
+        "product": recall.product.name if recall.product_id else "",
+        "product_model": recall.product.model if recall.product_id else "",
+        "kind": recall.kind, "kind_display": str(recall.get_kind_display()), "status": recall.status,
         "status_display": str(recall.get_status_display()), "hazard": recall.hazard,
-        "defect_cause": recall.defect_cause, "remedy": recall.remedy, "batches": list(recall.batches or []),
+        "defect_cause": recall.defect_cause, "remedy": recall.remedy, "consumer_advice": consumer_advice(recall),
+        "batches": list(recall.batches or []), "batch_rows": _batch_rows(recall.batches),
         "quantity_made": _plain(recall.quantity_made) if recall.quantity_made is not None else None,
-        "started_on": recall.started_on.isoformat() if recall.started_on else None,
-        "completed_on": recall.completed_on.isoformat() if recall.completed_on else None,
-        "published_on": recall.published_on.isoformat() if recall.published_on else None,
+        "reported_on": _iso(recall.reported_on), "plan_filed_on": _iso(recall.plan_filed_on),
+        "started_on": _iso(recall.started_on), "completed_on": _iso(recall.completed_on),
+        "published_on": _iso(recall.published_on),
     }
+
+
+# --- officers' follow-up ----------------------------------------------------------------------------
+
+
+def officer_report(queryset: QuerySet, on: dt.date | None = None, horizon_days: int = 30) -> dict:
+    """What officers follow up in ``queryset`` (the recalls in their scope) on ``on`` (today):
+
+    * ``counts``: recalls per status, and how many are ordered or published;
+    * ``late_reports``: reports made after the 2-working-day deadline (Order 19 [reported]);
+    * ``open_reports``: reported or under investigation, no plan yet, with the days since the report;
+    * ``progress``: recalls in progress with their next quarterly report date, ``overdue`` when it has
+      passed, ``due_soon`` when it falls within ``horizon_days`` (the overdue first);
+    * ``completed``: completed recalls with the summary deadline (15 working days [verify]), quantity
+      in scope, quantity recovered and effectiveness.
+
+    Set-based: one query per list (the progress base is a database aggregate)."""
+    on = on or _today()
+    base = queryset.select_related("producer", "producer__region", "product")
+    counts = {row["status"]: row["n"] for row in queryset.order_by().values("status").annotate(n=Count("id"))}
+    progress = []
+    for recall in with_progress_base(base.filter(status=Status.IN_PROGRESS)).order_by("progress_base", "id"):
+        due = _due_from(recall.progress_base)
+        progress.append({"recall": recall, "due_on": due, "overdue": due is not None and due < on,
+                         "due_soon": due is not None and on <= due <= on + dt.timedelta(days=horizon_days),
+                         "days": (due - on).days if due else None,
+                         "days_overdue": (on - due).days if due is not None and due < on else 0})
+    completed = []
+    for recall in base.filter(status=Status.COMPLETED).order_by("-completed_on", "-id"):
+        completed.append({"recall": recall, "summary_due_on": summary_due_on(recall),
+                          "quantity_in_scope": quantity_in_scope(recall), "effectiveness": effectiveness(recall)})
+    return {
+        "on": on,
+        "counts": {"by_status": [(value, str(label), counts.get(value, 0)) for value, label in Status.choices],
+                   "total": sum(counts.values()), "ordered": queryset.filter(kind=Kind.ORDERED).count(),
+                   "published": queryset.filter(published=True).count()},
+        "late_reports": list(base.filter(report_due_on__isnull=False, reported_on__gt=F("report_due_on"))
+                             .order_by("-reported_on", "-id")),
+        "open_reports": [{"recall": r, "days": (on - r.reported_on).days}
+                         for r in base.filter(status__in=[Status.REPORTED, Status.INVESTIGATING])
+                         .order_by("reported_on", "id")],
+        "progress": [*(p for p in progress if p["overdue"]), *(p for p in progress if not p["overdue"])],
+        "completed": completed,
+    }
+
+
+# --- starting from a traced batch -------------------------------------------------------------------
+
+
+def batch_defaults(text: str, user) -> dict:
+    """What a recall started from one traced batch begins with: ``batches`` (canonical), ``product`` and
+    ``producer`` (the registered product with the batch's GTIN, within the user's scope) and, when a
+    spot check found that batch unqualified, ``sample`` and a ``hazard`` text naming its findings.
+    Raises ``RecallRefused`` (``bad_batch``, ``unknown_product``) with a Chinese message."""
+    from qualitygov.registry.models import Product
+
+    try:
+        # The trace page's forms too: "GTIN batch", element strings and Digital Links.
+        text = identifiers.parse_lookup_code(text).canonical
+    except identifiers.IdentifierError:
+        pass  # parse_batches names what is wrong with it
+    batches = parse_batches([text])
+    if not batches:
+        raise RecallRefused({"batches": [_("请填写涉及批次。")]}, code="bad_batch")
+    key = identifiers.parse_identifier(batches[0])
+    product = (Product.objects.restrict(user).select_related("producer").filter(gtin=key.gtin).first()
+               if user is not None else None)
+    if product is None:
+        raise RecallRefused({"batches": [_("商品条码 %(gtin)s 的产品未在本平台登记，或不在您的辖区内。")
+                                         % {"gtin": key.gtin}]}, code="unknown_product")
+    out = {"batches": batches, "product": product, "producer": product.producer, "sample": None, "hazard": ""}
+    if key.batch:
+        from qualitygov.inspection.models import Sample
+
+        sample = (Sample.objects.restrict(user).filter(product=product, batch_number=key.batch,
+                                                       verdict__in=["unqualified", "seriously_unqualified"])
+                  .order_by("-sampled_on", "-pk").first())
+        if sample is not None:
+            items = "、".join(item.get("name") or item.get("code", "") for item in sample.failing_items or [])
+            out["sample"] = sample
+            out["hazard"] = _("监督抽查检验不合格（抽样单编号 %(number)s，抽样日期 %(day)s，结论：%(verdict)s），"
+                              "不合格项目：%(items)s。") % {"number": sample.number, "day": sample.sampled_on.isoformat(),
+                                                      "verdict": sample.get_verdict_display(), "items": items or "—"}
+    return out

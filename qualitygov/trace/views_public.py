@@ -1,5 +1,7 @@
 """The consumer's pages (no sign-in): the lookup page at /public/trace/ and the GS1 Digital Link
-resolver at the site root (/01/{gtin}[/10/{batch}][/21/{serial}]), both rendering ``trace.lookup``.
+resolver at the site root (/01/{gtin}[/10/{batch}][/21/{serial}]), both rendering ``trace.lookup``;
+the public recall notices at /public/trace/recalls/ (search, newest first) and
+/public/trace/recalls/{number}/, showing ``recalls.public_payload`` only.
 
 The resolver is what a phone's camera opens from a QR code carrying a Digital Link on this platform's
 host: it shows the same page as the lookup (200), a 404 page saying the product is not registered here,
@@ -11,15 +13,17 @@ from __future__ import annotations
 
 from urllib.parse import quote, urlencode
 
-from django.http import JsonResponse
+from django.core.paginator import Paginator
+from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views import View
 
-from qualitygov.trace import lookup
+from qualitygov.trace import lookup, recalls
 
 TEMPLATE = "public/trace/lookup.html"
+RECALL_PAGE_SIZE = 20
 LINKSET_TYPE = "application/linkset+json"
 
 
@@ -79,3 +83,27 @@ class ResolverView(View):
             links["https://gs1.org/voc/recallStatus"] = [{"href": page + "#recalls", "title": _("召回信息")}]
         body = {"linkset": [{"anchor": result["code"]["identifier"], **links}]}
         return JsonResponse(body, content_type=LINKSET_TYPE, json_dumps_params={"ensure_ascii": False})
+
+
+class RecallListView(View):
+    """Published recall notices, newest first, with a search box (product, producer, batch or code)."""
+
+    def get(self, request):
+        search = request.GET.get("q", "").strip()[:200]
+        page = Paginator(recalls.public_recalls(search), RECALL_PAGE_SIZE).get_page(request.GET.get("page"))
+        query = urlencode({"q": search}) if search else ""
+        return render(request, "public/trace/recall_list.html", {
+            "title": _("缺陷产品召回公告"), "q": search, "page": page, "query": query,
+            "rows": [recalls.public_payload(recall) for recall in page.object_list]})
+
+
+class RecallDetailView(View):
+    """One published recall notice by its number (an unpublished one does not exist here)."""
+
+    def get(self, request, number: str):
+        recall = recalls.public_recalls().filter(number=number).first()
+        if recall is None:
+            raise Http404(_("没有这份召回公告。"))
+        payload = recalls.public_payload(recall)
+        return render(request, "public/trace/recall_detail.html", {
+            "title": _("召回公告 %(number)s") % {"number": recall.number}, "recall": payload})

@@ -1,26 +1,30 @@
 """Recall pages (issue 5, item 6) in the "trace" namespace: ``recall_list`` (filters: status, kind,
-published, progress overdue), ``recall_add`` (the report), ``recall_detail`` (the steps this user may
-take, and the holder's acknowledgement of its notice) and ``recall_history``. Every step is one call to
+published, progress overdue; badges), ``recall_add`` (the report; an officer starts one from a traced
+batch), ``recall_report`` (the officers' follow-up), ``recall_detail`` (the steps this user may take,
+and the holder's acknowledgement of its notice) and ``recall_history``. Every step is one call to
 ``trace.recalls``; a refusal is shown on the page in Chinese and nothing is written."""
 
 from __future__ import annotations
 
 import django_filters
 import django_tables2 as tables
+from dateutil.relativedelta import relativedelta
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.views import View
 
 from qualitygov.core.filtersets import BaseFilterSet, RegionPrefixFilter
-from qualitygov.core.roles import ADD, Role
+from qualitygov.core.roles import ADD, VIEW, Role
 from qualitygov.core.tables import BaseTable
 from qualitygov.core.views import ObjectDetailView, ObjectListView, ScopedViewMixin
 from qualitygov.registry.models import MarketEntity
-from qualitygov.trace import recalls
+from qualitygov.trace import recalls, tracing
 from qualitygov.trace.forms_recall import STEP_FORMS, AcknowledgeForm, ReportForm
 from qualitygov.trace.models import Recall, RecallNotice
 
@@ -50,17 +54,59 @@ class RecallFilterSet(BaseFilterSet):
         return recalls.overdue_progress(queryset=queryset) if value == "yes" else queryset
 
 
+STATUS_BADGES = {Recall.Status.REPORTED: "text-bg-warning", Recall.Status.INVESTIGATING: "text-bg-info",
+                 Recall.Status.PLANNED: "text-bg-primary", Recall.Status.IN_PROGRESS: "text-bg-primary",
+                 Recall.Status.COMPLETED: "text-bg-success", Recall.Status.CLOSED_NO_DEFECT: "text-bg-secondary"}
+
+
+def _badge(css: str, text, element_id: str = "") -> str:
+    return format_html('<span class="badge {}"{}>{}</span>', css,
+                       format_html(' data-badge="{}"', element_id) if element_id else "", text)
+
+
 class RecallTable(BaseTable):
+    """The recall list with badges: status, report late against the 2-working-day clock, next progress
+    report (overdue in red), published."""
+
     number = tables.Column(linkify=("trace:recall_detail", [tables.A("pk")]))
     producer = tables.Column(order_by=("producer__name",))
+    progress_base = tables.Column(verbose_name=_("下次进展报告"), empty_values=(), orderable=False)
 
     class Meta(BaseTable.Meta):
         model = Recall
-        fields = ("number", "producer", "product", "kind", "status", "reported_on", "report_due_on", "published")
+        fields = ("number", "producer", "product", "kind", "status", "reported_on", "report_due_on", "progress_base",
+                  "published")
+        row_attrs = {"data-number": lambda record: record.number}
+
+    def render_status(self, record):
+        return _badge(STATUS_BADGES.get(record.status, "text-bg-secondary"), record.get_status_display(), "status")
+
+    def render_report_due_on(self, record, value):
+        late = recalls.is_report_late(record)
+        text = value.isoformat()
+        return format_html("{} {}", text, _badge("text-bg-warning", _("逾期报告"), "report-late")) if late else text
+
+    def render_progress_base(self, record):
+        if record.status != Recall.Status.IN_PROGRESS:
+            return "—"
+        base = getattr(record, "progress_base", None) or record.started_on
+        due = base + relativedelta(months=recalls.PROGRESS_MONTHS)
+        if due < timezone.localdate():
+            return format_html("{} {}", due.isoformat(), _badge("text-bg-danger", _("进展报告已超期"), "overdue"))
+        return due.isoformat()
+
+    def render_published(self, record):
+        return _badge("text-bg-success", _("已公告"), "published") if record.published else "—"
 
 
 class RecallListView(ObjectListView):
     title = _("缺陷产品召回")
+    template_name = "trace/recall/list.html"
+
+    def restricted(self, action: str | None = None):
+        queryset = super().restricted(action)
+        # The list's badges read the next progress report's base (one aggregate, not a query per row).
+        return recalls.with_progress_base(queryset) if (action or self.action) == VIEW else queryset
 
 
 class RecallDetailView(ObjectDetailView):
@@ -95,7 +141,8 @@ class RecallDetailView(ObjectDetailView):
         notices = RecallNotice.objects.restrict(self.request.user).filter(recall=obj).select_related("entity")
         return {"can_change_object": False, "can_delete_object": False, "steps": steps,
                 "report_late": recalls.is_report_late(obj), "progress_due": recalls.progress_due_on(obj),
-                "effectiveness": recalls.effectiveness(obj), "notices": notices,
+                "effectiveness": recalls.effectiveness(obj), "quantity_in_scope": recalls.quantity_in_scope(obj),
+                "summary_due": recalls.summary_due_on(obj), "notices": notices,
                 "progress_rows": obj.progress.all(), "ack_notices": self.own_notices(obj),
                 "ack_form": forms.get("acknowledge") or AcknowledgeForm(prefix="acknowledge")}
 
@@ -154,42 +201,101 @@ class RecallDetailView(ObjectDetailView):
         return render(self.request, self.template_name, context, status=400)
 
 
+def _add_errors(form, refused) -> None:
+    for field, errors in (refused.message_dict.items() if hasattr(refused, "error_dict") else
+                          [(None, refused.messages)]):
+        for message in errors:
+            form.add_error(field if field in form.fields else None, message)
+
+
 class RecallAddView(ScopedViewMixin, View):
-    """The report: an enterprise user for its own entity (officers record reports through the API)."""
+    """The report. An enterprise user reports for its own entity. An officer starts a recall from a
+    traced batch (``?batch=`` from the trace page, e.g. a batch that failed a spot check): the producer
+    and product come from the batch's registered GTIN, the hazard from the failed spot check
+    (``recalls.batch_defaults``), and the forward trace of the batch is shown beside the form."""
 
     queryset = RECALL_QS
     template_name = "trace/recall/add.html"
 
+    def officer(self) -> bool:
+        user = self.request.user
+        return user.is_superuser or user.role in recalls.OFFICER_ROLES
+
     def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and (request.user.role != Role.ENTERPRISE or not self.allowed(ADD)
-                                              or request.user.entity_id is None):
-            raise PermissionDenied(_("只有生产企业的用户可以在此报告召回。"))
+        user = request.user
+        if user.is_authenticated and not (self.allowed(ADD) and (
+                self.officer() or (user.role == Role.ENTERPRISE and user.entity_id is not None))):
+            raise PermissionDenied(_("只有生产企业的用户或监管人员可以报告召回。"))
         return super().dispatch(request, *args, **kwargs)
 
     def get(self, request):
-        return self._render(ReportForm())
+        batch = request.GET.get("batch", "").strip()
+        initial = {"aware_on": timezone.localdate(), "reported_on": timezone.localdate(), "batches": batch}
+        defaults, refused = None, None
+        if batch and self.officer():
+            try:
+                defaults = recalls.batch_defaults(batch, request.user)
+            except recalls.RecallRefused as error:
+                refused = error
+            else:
+                initial |= {"batches": "\n".join(defaults["batches"]), "hazard": defaults["hazard"]}
+        form = ReportForm(initial=initial)
+        if refused is not None:
+            _add_errors(form, refused)
+        return self._render(form, defaults)
 
     def post(self, request):
         form = ReportForm(request.POST)
+        defaults = None
         if form.is_valid():
             data = form.cleaned_data
-            producer = MarketEntity.objects.get(pk=request.user.entity_id)
             try:
-                recall = recalls.report(producer, None, data["hazard"], data["aware_on"], data["reported_on"],
+                if self.officer():
+                    first = next((line for line in data["batches"].splitlines() if line.strip()), "")
+                    if not first:
+                        raise recalls.RecallRefused({"batches": [_("请填写涉及批次，据此确定生产者和产品。")]},
+                                                    code="bad_batch")
+                    defaults = recalls.batch_defaults(first, request.user)
+                    producer, product = defaults["producer"], defaults["product"]
+                else:
+                    producer, product = MarketEntity.objects.get(pk=request.user.entity_id), None
+                recall = recalls.report(producer, product, data["hazard"], data["aware_on"], data["reported_on"],
                                         data["batches"], request.user)
             except recalls.RecallRefused as refused:
-                for field, errors in (refused.message_dict.items() if hasattr(refused, "error_dict") else
-                                      [(None, refused.messages)]):
-                    for message in errors:
-                        form.add_error(field if field in form.fields else None, message)
+                _add_errors(form, refused)
             else:
                 messages.success(request, _("已报告：%(obj)s") % {"obj": recall})
                 return HttpResponseRedirect(reverse("trace:recall_detail", args=[recall.pk]))
-        return self._render(form, status=400)
+        return self._render(form, defaults, status=400)
 
-    def _render(self, form, status=200):
-        return render(self.request, self.template_name, {**self.common_context(), "form": form,
-                                                         "title": _("报告缺陷产品")}, status=status)
+    def _render(self, form, defaults=None, status=200):
+        holders = []
+        if defaults is not None:
+            # The scope the plan will compute (the whole store, as the recall's detail page shows it to the
+            # officers of the producer's region, which the officer is: the product is in their scope).
+            try:
+                holders = recalls.compute_scope(defaults["batches"])
+            except tracing.TraceError:
+                holders = []
+        return render(self.request, self.template_name, {
+            **self.common_context(), "form": form, "defaults": defaults, "holders": holders,
+            "officer": self.officer(), "title": _("报告缺陷产品")}, status=status)
+
+
+class RecallReportView(ScopedViewMixin, View):
+    """The officers' follow-up of the recalls in their scope (``recalls.officer_report``): reports late
+    against the 2-working-day clock, open reports, quarterly progress reports due and overdue,
+    completions with the summary deadline and effectiveness (recovered / quantity in scope)."""
+
+    queryset = RECALL_QS
+    template_name = "trace/recall/report.html"
+
+    def get(self, request):
+        if not self.allowed(VIEW):
+            raise PermissionDenied(_("您没有查看此类记录的权限。"))
+        report = recalls.officer_report(self.restricted(VIEW))
+        return render(request, self.template_name, {**self.common_context(), "report": report,
+                                                    "title": _("召回工作报表")})
 
 
 class RecallNoticeListView(ScopedViewMixin, View):

@@ -112,3 +112,76 @@ def test_command_without_registry_fails_clearly():
     with pytest.raises(CommandError, match="seed-demo"):
         call_command("seed_trace_demo", "--today", "2026-11-01")
     assert not EpcisEvent.objects.exists() and not Location.objects.exists()
+
+
+def test_helmet_chain_reaches_four_retailers_through_two_distributors(demo):
+    helmet = demo["chains"]["helmet"]
+    assert helmet["inspection_sample"] is None  # no spot-check demo here: a made-up batch of a new product
+    result = tracing.trace(helmet["batch"], "forward")
+    received = {h["gln"]: h["received"] for h in result["holders"] if h["gln"] in helmet["retailers"]}
+    assert received == helmet["received"] and len(received) == 4
+    kinds = dict(Location.objects.filter(gln__in=helmet["retailers"] + helmet["distributors"])
+                 .values_list("gln", "kind"))
+    assert {kinds[g] for g in helmet["retailers"]} == {Location.Kind.RETAIL}
+    assert {kinds[g] for g in helmet["distributors"]} == {Location.Kind.DISTRIBUTION}
+
+
+# Enough demo entities for the spot-check demo (seed 20121) to fail an e-bike helmet batch.
+WALK_ENTITIES = 800
+
+
+def seed_the_whole_demo(today=None) -> dict:
+    """The demo as ``make run`` seeds it (registry, accounts, spot-check rules and results, trace)."""
+    from qualitygov.inspection.catalogue import load_demo_rules
+    from qualitygov.inspection.demo import seed_inspection_demo
+
+    seed_demo(WALK_ENTITIES, 20121)
+    ensure_demo_users()
+    load_demo_rules()
+    seed_inspection_demo(20121, today=today)
+    return seed_trace_demo(20121, today=today)
+
+
+def test_done_when_walk_on_the_demo_data(monkeypatch):
+    """Issue 5's "Done when" on the demo: the batch that failed a spot check is traced forward to the
+    retailers holding it; a recall started from it computes that scope, notices go to them, it is
+    published, and the consumer who opens the batch's Digital Link sees it."""
+    from qualitygov.core.models import User
+    from qualitygov.inspection.models import Sample
+    from qualitygov.trace import lookup, recalls
+    from qualitygov.trace.models import Recall, RecallNotice
+
+    today = dt.date(2026, 11, 30)
+    monkeypatch.setattr(recalls, "_today", lambda: today)
+    helmet = seed_the_whole_demo(today)["chains"]["helmet"]
+    sample = Sample.objects.get(number=helmet["inspection_sample"])
+    assert sample.verdict in ("unqualified", "seriously_unqualified") and sample.published_on is not None
+    assert sample.product.gtin == helmet["gtin"] and sample.batch_number == helmet["lot"]
+
+    result = tracing.trace(f"{helmet['gtin']} {helmet['lot']}", "forward")
+    holders = {h["gln"]: h for h in result["holders"]}
+    assert {g: holders[g]["received"] for g in helmet["retailers"]} == helmet["received"]
+
+    officer = User.objects.get(username="province")
+    start = recalls.batch_defaults(helmet["batch"], officer)
+    assert start["sample"] == sample and sample.number in start["hazard"]
+    recall = recalls.report(start["producer"], start["product"], start["hazard"], today, today, start["batches"],
+                            officer)
+    recalls.investigate(recall, officer, "抽检不合格项目经复核确认", True)
+    recall = recalls.file_plan(
+        Recall.objects.get(pk=recall.pk), officer, quantity_made=sample.lot_size, quantity_sold=sample.lot_size,
+        channels="长春、吉林市电动车配件批发和零售", defect_cause=start["hazard"], remedy="免费更换合格头盔",
+        notification="电话和书面通知经销商，门店张贴召回公告", timetable="30 日内完成")
+    shops = {h["gln"]: h["entity_id"] for h in result["holders"] if h["gln"] in helmet["retailers"]}
+    by_entity = {row["entity_id"]: row for row in recall.scope}
+    for gln, entity_id in shops.items():
+        assert by_entity[entity_id]["quantity"] == helmet["received"][gln]
+    notices = dict(RecallNotice.objects.filter(recall=recall).values_list("entity_id", "quantity"))
+    assert {shops[g]: helmet["received"][g] for g in shops} == {e: int(notices[e]) for e in shops.values()}
+    assert recalls.quantity_in_scope(recall) == sum(helmet["received"].values())
+    recalls.publish(recall, officer)
+
+    seen = lookup.lookup(f"https://id.gs1.org/01/{helmet['gtin']}/10/{helmet['lot']}")
+    assert [r["number"] for r in seen["recalls"]] == [recall.number]
+    assert seen["recalls"][0]["coverage"] == "covered"
+    assert any(check["same_batch"] and check["number"] == sample.number for check in seen["spot_checks"])

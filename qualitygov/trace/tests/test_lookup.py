@@ -99,6 +99,7 @@ def test_lookup_of_a_batch(world):
     assert check["failing_items"] == [item["name"] for item in sample.failing_items]
     [recall] = result["recalls"]
     assert recall["number"] == world["recall"].number and recall["coverage"] == "covered"
+    assert "停止使用" in recall["consumer_advice"] and world["recall"].remedy in recall["consumer_advice"]
     summary = result["chain"]
     assert summary["available"] is True
     upstream = [(p["kind"], p["name"]) for p in summary["upstream"]]

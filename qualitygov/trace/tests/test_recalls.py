@@ -259,3 +259,102 @@ def test_steps_only_in_their_status(db, registry, users, ginseng):
     with pytest.raises(recalls.RecallRefused) as refused:
         recalls.order_recall(recall, users["nanguan"])
     assert refused.value.code == "wrong_status"
+
+
+def _with_gtin(registry):
+    """Give the processor's product the chain's product GTIN (it is registered with the platform)."""
+    product = registry["nanguan"]["product"]
+    product.gtin = chain.PRODUCT_GTIN
+    product.save()
+    return product
+
+
+def test_quantity_in_scope_counts_the_end_holders_once(db, registry, users, ginseng):
+    """The distributor passed every box on to the shops: the share recovered is measured against what
+    reached the shops (600 + 400), not the distributor's boxes counted again, nor the plan's figure."""
+    recall = _report(registry, users)
+    recalls.investigate(recall, users["nanguan"], "抽检确认缺陷", True)
+    recall = recalls.file_plan(Recall.objects.get(pk=recall.pk), users["enterprise"], filed_on=dt.date(2026, 6, 20),
+                               **{**PLAN, "quantity_made": 1500, "quantity_sold": 1200})
+    every_row = sum(row["quantity"] for row in recall.scope if row["entity_id"] != recall.producer_id)
+    assert every_row == chain.PRODUCED_BOXES + sum(chain.RETAIL_BOXES.values())  # the distributor counts twice
+    assert recalls.quantity_in_scope(recall) == sum(chain.RETAIL_BOXES.values())
+    recall = recalls.start(recall, users["enterprise"], dt.date(2026, 6, 25))
+    recalls.report_progress(recall, users["enterprise"], dt.date(2026, 9, 20), 500, "已回收 500 盒")
+    recall.refresh_from_db()
+    assert recalls.effectiveness(recall) == Decimal("0.5")
+    # A recall whose batches were never captured: the plan's quantity sold is the measure.
+    recall.scope = []
+    assert recalls.quantity_in_scope(recall) == Decimal(1200)
+    assert recalls.effectiveness(recall) == (Decimal(500) / Decimal(1200)).quantize(Decimal("0.0001"))
+
+
+def test_plan_names_the_registered_product_of_the_batches(db, registry, users, ginseng):
+    product = _with_gtin(registry)
+    recall = _report(registry, users, product=None)
+    assert recall.product is None
+    recalls.investigate(recall, users["nanguan"], "确认", True)
+    recall = recalls.file_plan(Recall.objects.get(pk=recall.pk), users["enterprise"], **PLAN)
+    assert recall.product == product
+
+
+def test_batch_defaults_from_a_traced_batch(db, registry, users, ginseng):
+    product = _with_gtin(registry)
+    found = recalls.batch_defaults(f"{chain.PRODUCT_GTIN[1:]} {chain.PRODUCT_BATCH}", users["nanguan"])
+    assert found["batches"] == [chain.PRODUCT_CLASS]
+    assert found["product"] == product and found["producer"] == registry["nanguan"]["entity"]
+    assert found["sample"] is None and found["hazard"] == ""
+    # Another county's officer does not see this producer's product: refused, in Chinese.
+    with pytest.raises(recalls.RecallRefused) as refused:
+        recalls.batch_defaults(chain.PRODUCT_CLASS, users["yanji"])
+    assert refused.value.code == "unknown_product" and "未在本平台登记" in refused.value.message_dict["batches"][0]
+    with pytest.raises(recalls.RecallRefused) as refused:
+        recalls.batch_defaults(chain.SOLD_ITEM, users["nanguan"])
+    assert refused.value.code == "bad_batch"
+
+
+def test_officer_report_lists_due_overdue_late_and_completed(db, registry, users, ginseng, monkeypatch):
+    late = _report(registry, users, aware_on=dt.date(2026, 6, 1), reported_on=dt.date(2026, 6, 12))
+    running = _planned(registry, users)
+    running = recalls.start(running, users["enterprise"], dt.date(2026, 6, 25))
+    done = _planned(registry, users)
+    done = recalls.start(done, users["enterprise"], dt.date(2026, 6, 25))
+    done = recalls.complete(done, users["enterprise"], "召回完成", dt.date(2026, 8, 3), quantity_recovered=900)
+    report = recalls.officer_report(Recall.objects.restrict(users["nanguan"]), on=dt.date(2026, 9, 30))
+    assert [r.number for r in report["late_reports"]] == [late.number]
+    assert [row["recall"].number for row in report["open_reports"]] == [late.number]
+    (row,) = report["progress"]
+    assert row["recall"] == running and row["due_on"] == dt.date(2026, 9, 25) and row["overdue"]
+    assert row["days_overdue"] == 5
+    (finished,) = report["completed"]
+    assert finished["recall"] == done and finished["quantity_in_scope"] == sum(chain.RETAIL_BOXES.values())
+    assert finished["effectiveness"] == Decimal("0.9")
+    assert working_days_between(done.completed_on, finished["summary_due_on"]) == 15
+    counts = {value: n for value, _label, n in report["counts"]["by_status"]}
+    assert counts["reported"] == 1 and counts["in_progress"] == 1 and counts["completed"] == 1
+    # Before the due date the report is due soon, not overdue; another county's officer sees nothing.
+    soon = recalls.officer_report(Recall.objects.restrict(users["nanguan"]), on=dt.date(2026, 9, 10))
+    assert soon["progress"][0]["due_soon"] and not soon["progress"][0]["overdue"]
+    other = recalls.officer_report(Recall.objects.restrict(users["yanji"]), on=dt.date(2026, 9, 30))
+    assert other["counts"]["total"] == 0 and not other["progress"] and not other["late_reports"]
+
+
+def test_public_search_and_payload(db, registry, users, ginseng):
+    product = _with_gtin(registry)
+    recall = _planned(registry, users)
+    recalls.publish(recall, users["nanguan"], on=dt.date(2026, 6, 21))
+    hidden = _planned(registry, users)  # filed, not published
+    for term in ("", product.name, registry["nanguan"]["entity"].name[:6], chain.PRODUCT_BATCH,
+                 f"{chain.PRODUCT_GTIN} {chain.PRODUCT_BATCH}", chain.PRODUCT_GTIN[1:], recall.number):
+        assert list(recalls.public_recalls(term)) == [recall], term
+    for term in ("OTHER9", f"{chain.RAW_GTIN} {chain.RAW_BATCH}", "不存在的产品", hidden.number):
+        assert list(recalls.public_recalls(term)) == [], term
+    payload = recalls.public_payload(recall)
+    assert payload["product"] == product.name and payload["batch_rows"] == [
+        {"identifier": chain.PRODUCT_CLASS, "gtin": chain.PRODUCT_GTIN, "batch": chain.PRODUCT_BATCH,
+         "all_batches": False, "path": f"/01/{chain.PRODUCT_GTIN}/10/{chain.PRODUCT_BATCH}"}]
+    assert PLAN["remedy"] in payload["consumer_advice"] and "停止使用" in payload["consumer_advice"]
+    text = str(payload)
+    for internal in ("scope", "investigation", "channels", "notification", PLAN["channels"], "抽检确认缺陷",
+                     ginseng["shop_yanji"].name, ginseng["distributor"].name):
+        assert internal not in text, internal

@@ -33,7 +33,7 @@ API_EXPECTATIONS: dict[str, str] = {
     "api:recall-api:recall-order": "enterprise 403, officer 200 kind ordered (test_steps_via_api)",
     "api:recall-api:recall-start": "producer 200 (test_steps_via_api)",
     "api:recall-api:recall-progress": "producer 200; quantity going down 400 bad_number (test_steps_via_api)",
-    "api:recall-api:recall-complete": "producer 200 with effectiveness (test_steps_via_api)",
+    "api:recall-api:recall-complete": "producer 200 with quantity in scope and effectiveness (test_steps_via_api)",
     "api:recall-api:recall-publish": "enterprise 403; officer 200; again 400 already_published (test_steps_via_api)",
     "api:recall-api:recall-notice-acknowledge": "the holder 200, the producer 404 (not its notice) "
                                                "(test_acknowledge_via_api)",
@@ -119,7 +119,9 @@ def test_steps_via_api(registry, users, recall):
     down = post("enterprise", "progress", {"period_end": "2026-10-20", "quantity_recovered": 100, "text": "倒退"})
     assert down.status_code == 400 and down.json()["error"]["code"] == "bad_number"
     done = post("enterprise", "complete", {"summary": "完成", "completed_on": "2026-11-02", "quantity_recovered": 800})
-    assert done.status_code == 200 and done.json()["effectiveness"] == 800 / PLAN["quantity_sold"]
+    in_scope = sum(chain.RETAIL_BOXES.values())
+    assert done.status_code == 200 and done.json()["quantity_in_scope"] == in_scope
+    assert done.json()["effectiveness"] == 800 / in_scope
     assert post("enterprise", "publish").status_code == 403
     assert post("nanguan", "publish").json()["published"] is True
     again = post("nanguan", "publish")
@@ -136,3 +138,43 @@ def test_acknowledge_via_api(registry, users, recall):
     holder = holder_user(registry["chaoyang"]["entity"])
     response = client_for(holder).post(url, {"quantity_returned": 50}, format="json")
     assert response.status_code == 200 and float(response.json()["quantity_returned"]) == 50
+
+
+def test_a_holder_sees_its_own_notice_not_the_recalls_scope(registry, users, recall, client):
+    """Decision (item 4): a holder of recalled goods sees its own notice — the recall's public facts
+    (product, batches, defect, remedy) and its own quantity — but not the recall itself (its scope of
+    other holders and their quantities, the investigation), neither on pages nor in the API. The
+    producer and the officers of its region see the scope."""
+    from qualitygov.registry.models import MarketEntity
+
+    entities = chain.build_chain(registry)
+    recalls.investigate(recall, users["nanguan"], "内部调查记录", True)
+    recalls.file_plan(Recall.objects.get(pk=recall.pk), users["enterprise"], **PLAN)
+    distributor = holder_user(registry["chaoyang"]["entity"], "distributor_user")
+    shop_entity = MarketEntity.objects.get(pk=entities["shop_yanji"].pk)
+    shop = holder_user(shop_entity, "shop_user")
+    own = RecallNotice.objects.get(recall=recall, entity=shop_entity)
+    other = RecallNotice.objects.get(recall=recall, entity=registry["chaoyang"]["entity"])
+
+    client.force_login(shop)
+    page = client.get(reverse("trace:recallnotice_list")).content.decode()
+    assert f'id="qg-notice-{own.pk}"' in page and f'id="qg-notice-{other.pk}"' not in page
+    assert PLAN["remedy"] in page and chain.PRODUCT_CLASS in page
+    for hidden in (registry["chaoyang"]["entity"].name, entities["shop_kuancheng"].name, 'id="qg-recall-scope"',
+                   "内部调查记录"):
+        assert hidden not in page, hidden
+    assert client.get(reverse("trace:recall_detail", args=[recall.pk])).status_code == 404
+    assert recall.number not in client.get(reverse("trace:recall_report")).content.decode()
+    api = client_for(shop)
+    assert api.get(reverse("api:recall-api:recall-detail", args=[recall.pk])).status_code == 404
+    assert api.get(reverse("api:recall-api:recall-list")).json()["results"] == []
+
+    client.force_login(distributor)
+    page = client.get(reverse("trace:recallnotice_list")).content.decode()
+    assert f'id="qg-notice-{other.pk}"' in page and shop_entity.name not in page
+
+    # The producer and the officer of its region see the whole scope.
+    for user in (users["enterprise"], users["nanguan"]):
+        client.force_login(user)
+        detail = client.get(reverse("trace:recall_detail", args=[recall.pk])).content.decode()
+        assert 'id="qg-recall-scope"' in detail and shop_entity.name in detail

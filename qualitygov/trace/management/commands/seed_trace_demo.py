@@ -7,7 +7,7 @@ from qualitygov.trace.demo import seed_trace_demo
 
 
 class Command(BaseCommand):
-    help = ("为演示登记库中的市场主体生成四条吉林产品供应链（人参、大米、牛肉、汽车制动软管）的 EPCIS 2.0 追溯事件，"
+    help = ("为演示登记库中的市场主体生成五条吉林产品供应链（人参、大米、牛肉、汽车制动软管、电动自行车头盔）的 EPCIS 2.0 追溯事件，"
             "经上报接口入库。事件库已有事件时跳过。")
 
     def add_arguments(self, parser):
