@@ -201,6 +201,11 @@ SPECTACULAR_SETTINGS = {
         "PlanStatusEnum": "qualitygov.inspection.models.InspectionPlan.Status",
         "SampleStatusEnum": "qualitygov.inspection.models.Sample.Status",
         "ListKindEnum": "qualitygov.credit.models.ListEntry.Kind",
+        "ComplaintCaseKindEnum": "qualitygov.complaints.models.Case.Kind",
+        "ComplaintCaseStatusEnum": "qualitygov.complaints.models.Case.Status",
+        "ComplaintAttachmentKindEnum": "qualitygov.complaints.models.Attachment.Kind",
+        "RespondentNoticeKindEnum": "qualitygov.complaints.models.RespondentNotice.Kind",
+        "RewardStatusEnum": "qualitygov.complaints.models.Reward.Status",
     },
 }
 

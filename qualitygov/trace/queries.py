@@ -62,13 +62,15 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core import signing
+from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
+from qualitygov.core.roles import VIEW, Role, actions_for
 from qualitygov.trace import identifiers
-from qualitygov.trace.models import EpcisEvent, EventIdentifier, EventType
+from qualitygov.trace.models import CaptureKey, EpcisEvent, EventIdentifier, EventType, NamedQuery
 
 QUERY_NAME = "SimpleEventQuery"
 EPCIS_VERSION = "2.0.0"
@@ -420,12 +422,30 @@ def _make_token(query: EventQuery, last: EpcisEvent, sent: int) -> str:
                          salt=TOKEN_SALT, compress=True)
 
 
+def may_query(reader) -> bool:
+    """Whether ``reader`` may use the query interface at all: an active capture key, or an active
+    signed-in user whose role may view trace events (``EpcisEvent.role_actions``)."""
+    if isinstance(reader, CaptureKey):
+        return reader.active
+    if reader is None or not getattr(reader, "is_authenticated", False) or not reader.is_active:
+        return False
+    return reader.is_superuser or VIEW in actions_for(reader.role, EpcisEvent)
+
+
+def readable_events(reader):
+    """The stored rows ``reader`` may read: a user by role, region and entity (``restrict``); a capture
+    key those of its entity, as the entity's enterprise users (the key stands for the entity)."""
+    if isinstance(reader, CaptureKey):
+        return EpcisEvent.objects.filter(entity_id=reader.entity_id) if reader.active else EpcisEvent.objects.none()
+    return EpcisEvent.objects.restrict(reader)
+
+
 def scoped_events(user):
-    """The events ``user`` may read (role, region and entity scope), each in its current state: a row
+    """The events ``user`` (a user or a capture key) may read, each in its current state: a row
     superseded by a later error declaration row of the same event ID is left out (trace.capture)."""
     superseded = EpcisEvent.objects.filter(event_id=OuterRef("event_id"), has_error_declaration=True,
                                            id__gt=OuterRef("id"))
-    return EpcisEvent.objects.restrict(user).filter(~Exists(superseded))
+    return readable_events(user).filter(~Exists(superseded))
 
 
 def run_query(query: EventQuery, user) -> QueryPage:
@@ -459,15 +479,16 @@ def run_query(query: EventQuery, user) -> QueryPage:
 # --- answers -------------------------------------------------------------------------------------
 
 
-def query_document(page: QueryPage, *, now: dt.datetime | None = None) -> dict:
-    """The ``EPCISQueryDocument`` of one page: the events as they were captured."""
+def query_document(page: QueryPage, *, now: dt.datetime | None = None, query_name: str = QUERY_NAME) -> dict:
+    """The ``EPCISQueryDocument`` of one page: the events as they were captured (``queryName`` is the
+    named query's name when one was run)."""
     now = now or timezone.now()
     return {
         "@context": [CONTEXT_URL],
         "type": "EPCISQueryDocument",
         "schemaVersion": "2.0",
         "creationDate": now.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-        "epcisBody": {"queryResults": {"queryName": QUERY_NAME,
+        "epcisBody": {"queryResults": {"queryName": query_name,
                                        "resultsBody": {"eventList": [event.document for event in page.events]}}},
     }
 
@@ -475,3 +496,206 @@ def query_document(page: QueryPage, *, now: dt.datetime | None = None) -> dict:
 def event_types_collection() -> dict:
     """The bindings' ``EventTypeCollection``: the five standard event types (no custom types here)."""
     return {"@context": CONTEXT_URL, "type": "Collection", "member": sorted(EventType.values)}
+
+
+# --- one event by its ID (REST bindings: GET /events/{eventID}) ------------------------------------
+
+
+def event_by_id(event_id: str, reader) -> EpcisEvent:
+    """The event with this ID in its current state (with its error declaration, if one was captured),
+    if ``reader`` may read it. Raises ``QueryError`` (NoSuchNameException, 404) when no such event is
+    stored or it lies outside the reader's scope: the answer does not tell the two apart."""
+    event = scoped_events(reader).filter(event_id=event_id).order_by("-id").first()
+    if event is None:
+        raise QueryError(_("未找到事件 %(id)s，或该事件不在您的访问范围内。") % {"id": event_id},
+                         exception="NoSuchNameException", status=404)
+    return event
+
+
+# --- named queries (REST bindings: /queries, /queries/{queryName}, /queries/{queryName}/events) -----
+#
+# A named query keeps a JSON query (the bindings' query-schema.json: lists for the pipe-delimited
+# parameters, strings for times, integers for the counts, null for EXISTS_) under a name unique in the
+# repository. It is validated by ``parse_query`` exactly as GET /events would read it, and runs again,
+# within its reader's scope, whenever its events are read. Who sees a definition: an enterprise (its
+# users and capture keys) the queries made for its entity; the regulator's roles every query (a
+# definition holds no event data; its answers are always scoped). Who deletes it: its creator (the user
+# or the capture key) or the province administrator.
+
+NAME_PATTERN = re.compile(r"[\w.~:-]{1,128}")  # \w includes CJK; no "/", "?", "%" or spaces (a path segment)
+BODY_FIELDS = ("name", "query")
+# The bindings' subscription parameters of GET /queries/{queryName}/events (WebSocket subscriptions).
+SUBSCRIPTION_PARAMETERS = frozenset({"stream", "second", "minute", "hour", "dayOfMonth", "month", "dayOfWeek",
+                                     "reportIfEmpty", "initialRecordTime"})
+LIST_TOKEN_SALT = "qualitygov.trace.queries.named-list"
+
+
+def unsupported_subscriptions() -> QueryError:
+    """The answer to a subscription request (WebSocket or webhook): this repository has none (501,
+    the bindings' ImplementationException for functionality the server does not support)."""
+    return QueryError(_("本系统暂不支持 EPCIS 查询订阅（WebSocket 与 Webhook），请按需调用命名查询的事件接口获取结果。"),
+                      exception="ImplementationException", status=501)
+
+
+def query_parameters(definition) -> dict[str, str]:
+    """The URL-parameter form GET /events reads of a JSON query (query-schema.json): a list becomes its
+    values joined by ``|``, an integer its digits, ``null`` (or an integer) under an ``EXISTS_`` parameter
+    the empty value that means "present"; ``@context`` is left out (it only declares extension
+    namespaces). Raises ``QueryError`` naming the parameter for a value of the wrong JSON type and for
+    ``perPage`` / ``nextPageToken``, which belong to the request that reads the query, not to it."""
+    if not isinstance(definition, dict):
+        raise QueryError(_("query 应为 JSON 对象，键为 EPCIS 查询参数。"), parameter="query",
+                         exception="ValidationException")
+    params = {}
+    for name, value in definition.items():
+        if name == "@context":
+            continue
+        if name in PAGING_PARAMETERS:
+            raise QueryError(_("查询定义中不能包含 %(name)s：分页参数在读取查询结果时给出。") % {"name": name},
+                             parameter=name)
+        if name.startswith("EXISTS_") and (value is None or (isinstance(value, int) and not isinstance(value, bool))):
+            params[name] = ""
+        elif isinstance(value, list) and value and all(isinstance(item, str) for item in value):
+            params[name] = "|".join(value)
+        elif isinstance(value, str):
+            params[name] = value
+        elif isinstance(value, bool):
+            params[name] = "true" if value else "false"
+        elif isinstance(value, int):
+            params[name] = str(value)
+        else:
+            raise QueryError(_("查询参数 %(name)s 的值类型不正确：应为字符串列表、字符串或整数。") % {"name": name},
+                             parameter=name)
+    return params
+
+
+def _owner_fields(reader) -> dict:
+    if isinstance(reader, CaptureKey):
+        return {"created_by_key": reader, "entity_id": reader.entity_id}
+    entity_id = reader.entity_id if reader.role == Role.ENTERPRISE else None
+    return {"created_by": reader, "entity_id": entity_id}
+
+
+def named_queries_visible_to(reader):
+    """The named queries whose definitions ``reader`` may see (see the section comment above)."""
+    if not may_query(reader):
+        return NamedQuery.objects.none()
+    if isinstance(reader, CaptureKey):
+        return NamedQuery.objects.filter(entity_id=reader.entity_id)
+    if not reader.is_superuser and reader.role == Role.ENTERPRISE:
+        entity_id = reader.entity_id
+        return NamedQuery.objects.filter(entity_id=entity_id) if entity_id else NamedQuery.objects.none()
+    return NamedQuery.objects.all()
+
+
+def define_query(body, reader) -> NamedQuery:
+    """Keep a named query from the bindings' ``POST /queries`` body ``{"name": …, "query": {…}}``
+    (``queryName`` is read as ``name``). Validates the query with ``parse_query`` (QueryParameterException
+    naming the parameter, 400), the body's shape (ValidationException, 400) and the name's uniqueness
+    (ResourceAlreadyExistsException, 409); stores nothing when it refuses."""
+    if not isinstance(body, dict):
+        raise QueryError(_("请求内容应为 JSON 对象：{\"name\": 查询名称, \"query\": {查询参数}}。"),
+                         exception="ValidationException")
+    body = dict(body)
+    if "queryName" in body:
+        alias = body.pop("queryName")
+        if "name" in body and body["name"] != alias:
+            raise QueryError(_("name 与 queryName 不一致，请只给出其中一个。"), parameter="name",
+                             exception="ValidationException")
+        body["name"] = alias
+    for field_name in sorted(set(body) - set(BODY_FIELDS)):
+        raise QueryError(_("请求内容中有未知的字段 %(name)s。") % {"name": field_name}, parameter=field_name,
+                         exception="ValidationException")
+    name = body.get("name")
+    if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
+        raise QueryError(_("查询名称须为 1 至 128 个字符，只能包含字母、数字、汉字及“_ . ~ : -”。"), parameter="name",
+                         exception="ValidationException")
+    if "query" not in body:
+        raise QueryError(_("请求内容缺少 query（查询参数）。"), parameter="query", exception="ValidationException")
+    parse_query(query_parameters(body["query"]))  # refuses what GET /events would refuse
+    if NamedQuery.objects.filter(name=name).exists():
+        raise _name_taken(name)
+    try:
+        with transaction.atomic():
+            return NamedQuery.objects.create(name=name, parameters=body["query"], **_owner_fields(reader))
+    except IntegrityError:  # the same name created at the same moment by another request
+        raise _name_taken(name) from None
+
+
+def _name_taken(name: str) -> QueryError:
+    return QueryError(_("查询名称“%(name)s”已被使用，请换一个名称。") % {"name": name}, parameter="name",
+                      exception="ResourceAlreadyExistsException", status=409)
+
+
+def named_query(name: str, reader) -> NamedQuery:
+    """The named query ``name`` if ``reader`` may see it; otherwise ``QueryError`` NoSuchNameException
+    (404), whether it does not exist or belongs to another enterprise."""
+    found = named_queries_visible_to(reader).filter(name=name).first()
+    if found is None:
+        raise QueryError(_("未找到名为“%(name)s”的查询，或该查询不在您的访问范围内。") % {"name": name},
+                         exception="NoSuchNameException", status=404)
+    return found
+
+
+def delete_query(name: str, reader) -> None:
+    """Remove a named query: its creator (user or capture key) or the province administrator may
+    (SecurityException, 403, for others who see it; 404 for those who do not)."""
+    found = named_query(name, reader)
+    if isinstance(reader, CaptureKey):
+        allowed = found.created_by_key_id == reader.pk
+    else:
+        allowed = (reader.is_superuser or reader.role == Role.PROVINCE_ADMIN
+                   or (found.created_by_id is not None and found.created_by_id == reader.pk))
+    if not allowed:
+        raise QueryError(_("只有查询的创建者或省级管理员可以删除该查询。"), exception="SecurityException", status=403)
+    found.delete()
+
+
+def definition_document(named: NamedQuery) -> dict:
+    """The bindings' query definition: ``{"name": …, "query": {…}}`` as it was created."""
+    return {"name": named.name, "query": named.parameters}
+
+
+def run_named_query(named: NamedQuery, params: Mapping, reader) -> tuple[EventQuery, QueryPage]:
+    """One page of a named query's events for ``reader`` (GET /queries/{queryName}/events). ``params``
+    are the request's: only ``perPage`` and ``nextPageToken`` (a token of this query's own pages);
+    subscription parameters answer ImplementationException (501), others QueryParameterException."""
+    given = {name: _single(params, name) for name in params.keys()}
+    for name in sorted(given):
+        if name in SUBSCRIPTION_PARAMETERS:
+            raise unsupported_subscriptions()
+        if name not in PAGING_PARAMETERS:
+            raise QueryError(_("命名查询的条件已在定义中给出，读取结果时只能传 perPage 与 nextPageToken，"
+                               "收到 %(name)s。") % {"name": name}, parameter=name)
+    filters = query_parameters(named.parameters)
+    query = parse_query({**filters, **given})
+    if query.params != {name: value for name, value in filters.items() if name in FILTER_PARAMETERS}:
+        raise QueryError(_("翻页令牌不属于该命名查询，请重新查询。"), parameter="nextPageToken")
+    return query, run_query(query, reader)
+
+
+def list_named_queries(params: Mapping, reader) -> tuple[list[NamedQuery], str, dt.datetime | None]:
+    """One page of the named queries ``reader`` may see, by name (GET /queries): the queries, the
+    opaque token of the next page ('' on the last) and when it expires."""
+    given = {name: _single(params, name) for name in params.keys()}
+    for name in sorted(set(given) - PAGING_PARAMETERS):
+        raise QueryError(_("未知的查询参数 %(name)s。") % {"name": name}, parameter=name)
+    per_page = DEFAULT_PER_PAGE
+    if "perPage" in given:
+        per_page = min(_count("perPage", given["perPage"], minimum=1), settings.MAX_PAGE_SIZE)
+    visible = named_queries_visible_to(reader).order_by("name")
+    if "nextPageToken" in given:
+        try:
+            after = signing.loads(given["nextPageToken"], salt=LIST_TOKEN_SALT, max_age=TOKEN_MAX_AGE)["a"]
+            if not isinstance(after, str):
+                raise ValueError
+        except signing.SignatureExpired:
+            raise QueryError(_("翻页令牌已过期，请重新查询。"), parameter="nextPageToken") from None
+        except (signing.BadSignature, KeyError, TypeError, ValueError):
+            raise QueryError(_("翻页令牌无效（可能被修改或不完整），请重新查询。"), parameter="nextPageToken") from None
+        visible = visible.filter(name__gt=after)
+    rows = list(visible[:per_page + 1])
+    if len(rows) > per_page:
+        token = signing.dumps({"a": rows[per_page - 1].name}, salt=LIST_TOKEN_SALT)
+        return rows[:per_page], token, timezone.now() + TOKEN_MAX_AGE
+    return rows, "", None

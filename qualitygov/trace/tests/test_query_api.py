@@ -5,6 +5,7 @@ RFC 7807 problems with the bindings' exception types."""
 from __future__ import annotations
 
 import re
+from collections import Counter
 from urllib.parse import quote, urlsplit
 
 import pytest
@@ -169,3 +170,47 @@ def test_a_page_costs_a_fixed_number_of_queries(store, users, django_assert_max_
     with django_assert_max_num_queries(3):
         large = client.get(EVENTS, {"perPage": 1000, "EQ_bizStep": "receiving|shipping|commissioning"})
     assert small.status_code == large.status_code == 200 and len(event_list(large)) > 2
+
+
+# --- one event by its ID (GET /events/{eventID}) ------------------------------------------------------
+
+
+def event_url(event_id: str) -> str:
+    return reverse("api:epcis:event-detail", args=["VALUE"]).replace("VALUE", encoded(event_id))
+
+
+def test_each_event_by_its_id_equals_the_eq_event_id_query(store, api):
+    """Hash IDs (ni:///sha-256;…?ver=CBV2.0) and urn:uuid IDs alike, URL-encoded, answer the one event
+    in the state GET /events?EQ_eventID= gives (an error declaration included)."""
+    kinds = Counter(row.event_id.split(":", 1)[0] for row in store)
+    assert kinds["ni"] and kinds["urn"], kinds
+    for row in store:
+        response = api.get(event_url(row.event_id))
+        assert response.status_code == 200, (row.event_id, response.content)
+        document = response.json()
+        assert document["type"] == "EPCISQueryDocument"
+        assert event_list(response) == event_list(api.get(EVENTS, {"EQ_eventID": row.event_id})) == [row.document]
+        assert response.headers["GS1-EPCIS-Version"] == "2.0.0"
+    assert any("errorDeclaration" in row.document for row in store)
+
+
+def test_hash_id_with_an_unencoded_question_mark_or_merged_slashes(store, api):
+    row = next(row for row in store if row.event_id.startswith("ni:///") and "?" in row.event_id)
+    before, _sep, after = row.event_id.partition("?")
+    # The client encoded the ID but left its "?" as is: the rest arrives as the query string.
+    response = api.get(event_url(before) + "?" + after)
+    assert event_list(response) == [row.document]
+    # A proxy that merges "//" turns ni:/// into ni:/.
+    merged = "/api/v1/epcis/events/" + row.event_id.replace("ni:///", "ni:/").replace("?", "%3F")
+    assert event_list(api.get(merged)) == [row.document]
+
+
+@pytest.mark.parametrize("event_id", ["ni:///sha-256;0000000000000000000000000000000000000000000000000000000000000000"
+                                      "?ver=CBV2.0", "urn:uuid:00000000-0000-4000-8000-000000000000", "nothing"])
+def test_unknown_event_is_a_404_problem(store, api, event_id):
+    response = api.get(event_url(event_id))
+    assert response.status_code == 404
+    assert response.headers["Content-Type"].startswith("application/problem+json")
+    body = response.json()
+    assert (body["type"], body["status"]) == ("epcisException:NoSuchNameException", 404)
+    assert body["error"]["code"] == "NoSuchNameException" and re.search(r"[\u4e00-\u9fff]", body["title"])
