@@ -98,8 +98,10 @@ run: setup ## Migrate, load reference and demo data, serve on http://127.0.0.1:8
 	$(VENV)/bin/qualitygov seed-inspection-demo --seed $(DEMO_SEED)
 	@# Credit demo (score model, penalties, lists, first scoring, repair and sharing cases); once.
 	$(VENV)/bin/qualitygov seed-credit-demo --seed $(DEMO_SEED)
-	@# Traceability demo: supply chains of ginseng, rice, beef and brake hoses captured as EPCIS events; once.
+	@# Traceability demo: supply chains of ginseng, rice, beef, brake hoses and helmets captured as EPCIS events; once.
 	$(VENV)/bin/qualitygov seed-trace-demo --seed $(DEMO_SEED)
+	@# Complaints demo (cases through intake and handling, monthly summaries, the identity-role login); once.
+	$(VENV)/bin/qualitygov seed-complaints-demo --seed $(DEMO_SEED)
 	@echo; echo "QualityGov: http://$(HOST):$(PORT)/  (API docs: http://$(HOST):$(PORT)/api/docs/; stop with Ctrl-C)"
 	exec $(VPY) manage.py runserver $(HOST):$(PORT)
 
