@@ -206,6 +206,7 @@ SPECTACULAR_SETTINGS = {
         "ComplaintAttachmentKindEnum": "qualitygov.complaints.models.Attachment.Kind",
         "RespondentNoticeKindEnum": "qualitygov.complaints.models.RespondentNotice.Kind",
         "RewardStatusEnum": "qualitygov.complaints.models.Reward.Status",
+        "RewardLevelEnum": "qualitygov.complaints.models.Reward.Level",
     },
 }
 

@@ -22,7 +22,7 @@ __all__ = [
     "ACCEPT_DAYS", "DISPUTE_DAYS", "END_NOTICE_DAYS", "MEDIATION_DAYS", "REPORTER_NOTICE_DAYS",
     "REWARD_CLAIM_DAYS", "VERIFICATION_DAYS", "accept_due_on", "dispute_escalate_due_on", "end_notice_due_on",
     "mediation_due_on", "paused_working_days", "pending", "reporter_notice_due_on", "reward_claim_due_on",
-    "verification_due_on",
+    "verification_due_on", "LIMITATION_YEARS", "limitation_ends_on", "time_barred",
 ]
 
 ACCEPT_DAYS = 7            # Art. 14: accept or reject within 7 working days of receipt
@@ -32,6 +32,7 @@ VERIFICATION_DAYS = 15     # Art. 23: verify a violation clue within 15 working 
 REPORTER_NOTICE_DAYS = 5   # Art. 31: tell a real-name reporter within 5 working days of the filing decision
 DISPUTE_DAYS = 7           # Art. 30: units in dispute agree within 7 working days, else escalate
 REWARD_CLAIM_DAYS = 30     # 2021 reward measures: claim within 30 working days of notice
+LIMITATION_YEARS = 3       # Art. 15 (4): not accepted more than three years after the complainant knew
 
 
 def accept_due_on(received_on: dt.date) -> dt.date:
@@ -79,6 +80,24 @@ def dispute_escalate_due_on(raised_on: dt.date) -> dt.date:
 def reward_claim_due_on(notified_on: dt.date) -> dt.date:
     """Last day for a reporter to claim a reward after being told of it."""
     return add_working_days(notified_on, REWARD_CLAIM_DAYS)
+
+
+def limitation_ends_on(aware_on: dt.date) -> dt.date:
+    """Last day of the three-year period of Art. 15 (4), counted from the day the complainant knew or
+    should have known of the harm. A period in years ends on the corresponding day of the last year;
+    without such a day (29 February) on the last day of that month (Civil Code Art. 201, 203 rules on
+    periods). Calendar years, not working days: the holiday calendar plays no part."""
+    year = aware_on.year + LIMITATION_YEARS
+    try:
+        return aware_on.replace(year=year)
+    except ValueError:  # 29 February of a leap year, three years on
+        return dt.date(year, 2, 28)
+
+
+def time_barred(aware_on: dt.date | None, received_on: dt.date) -> bool:
+    """Whether a complaint received on ``received_on`` comes after the three-year limit (Art. 15 (4)).
+    Unknown ``aware_on``: not barred (the limit cannot be applied without the fact)."""
+    return aware_on is not None and received_on > limitation_ends_on(aware_on)
 
 
 def pending(compute: Callable[..., dt.date], *args, **kwargs) -> dt.date | None:

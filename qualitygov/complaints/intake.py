@@ -42,7 +42,7 @@ from django.utils.translation import gettext as _
 from stdnum.cn import ric
 
 from qualitygov.complaints import attachments as files
-from qualitygov.complaints import clocks, routing
+from qualitygov.complaints import handling, routing
 from qualitygov.complaints.crypto import digest
 from qualitygov.complaints.models import (
     Attachment,
@@ -402,7 +402,6 @@ def _store(data: dict, kinds: list[str], checked: list, written: list, *, channe
                                    sales_channel=data["sales_channel"], platform_entity=platform_entity,
                                    occurred_region=occurred_region)
         complaint = kind == Case.Kind.COMPLAINT
-        due = clocks.pending(clocks.accept_due_on, received_on) if complaint else None
         facts = data["description"]
         case = Case(
             number=f"{CASE_PREFIX[kind]}{digits}", submission=submission, kind=kind, received_on=received_on,
@@ -415,8 +414,10 @@ def _store(data: dict, kinds: list[str], checked: list, written: list, *, channe
             product_category_id=getattr(product, "category_id", None), product_name=product_name[:200],
             amount=data["amount"], facts=facts, request=data["request"] if complaint else "",
             aware_on=data["aware_on"] if complaint else None,
-            for_personal_consumption=for_personal_consumption if complaint else None,
-            accept_due_on=due, calendar_pending=complaint and due is None)
+            for_personal_consumption=for_personal_consumption if complaint else None)
+        # The same deadline rules as every later step: a complaint's acceptance (Art. 14), a tip-off's
+        # verification (行政处罚程序规定 Art. 18); empty and flagged when the calendar does not cover them.
+        handling.recompute_deadlines(case, received_on, save=False)
         case.terms = _terms(case)
         case.save()
         cases.append(case)

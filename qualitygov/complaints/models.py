@@ -321,6 +321,7 @@ class CaseEvent(models.Model):
         MERGED = "merged", _("合并")
         REMINDER = "reminder", _("到期提醒")
         SATISFACTION = "satisfaction", _("满意度评价")
+        REWARD = "reward", _("举报奖励")
 
     case = models.ForeignKey(Case, verbose_name=_("案件"), on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField(_("时间"), db_index=True)
