@@ -41,7 +41,7 @@ class RecallSerializer(serializers.ModelSerializer):
         fields = ["id", "number", "producer", "producer_name", "product", "kind", "status", "status_display", "hazard",
                   "aware_on", "reported_on", "report_due_on", "report_late", "investigation", "defect_confirmed",
                   "batches", "quantity_made", "quantity_sold", "channels", "defect_cause", "remedy", "notification",
-                  "timetable", "plan_filed_on", "started_on", "scope", "scope_computed_at", "quantity_recovered",
+                  "consumer_advice", "timetable", "plan_filed_on", "started_on", "scope", "scope_computed_at", "quantity_recovered",
                   "quantity_in_scope", "progress_due_on", "effectiveness", "completed_on", "summary", "published", "published_on"]
         read_only_fields = fields
 
@@ -86,6 +86,8 @@ class PlanInput(serializers.Serializer):
     defect_cause = serializers.CharField(required=False, allow_blank=True, default="", label=_("缺陷及原因"))
     remedy = serializers.CharField(required=False, allow_blank=True, default="", label=_("补救措施"))
     notification = serializers.CharField(required=False, allow_blank=True, default="", label=_("通知方式"))
+    consumer_advice = serializers.CharField(required=False, allow_blank=True, default="",
+                                            label=_("消费者应采取的措施"))
     timetable = serializers.CharField(required=False, allow_blank=True, default="", label=_("进度安排"))
     filed_on = serializers.DateField(required=False, label=_("计划备案日期"))
 

@@ -37,6 +37,9 @@ class PlanForm(_Styled):
     defect_cause = forms.CharField(label=_("缺陷及原因"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     remedy = forms.CharField(label=_("补救措施"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     notification = forms.CharField(label=_("通知方式"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    consumer_advice = forms.CharField(
+        label=_("消费者应采取的措施"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("公告中告诉消费者如何停止使用、退货或获得补救。"))
     timetable = forms.CharField(label=_("进度安排"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 

@@ -15,7 +15,8 @@ Link resolver and the public API:
   one rule: the plan names this GTIN + batch, or the GTIN alone for every batch), ``coverage`` "covered".
   A GTIN looked up without its batch also lists published recalls of some of its batches
   (``recalls.public_recalls``), ``coverage`` "some_batches" with those batches, so the shopper can check
-  the batch number on the package;
+  the batch number on the package. ``consumer_advice`` is what the plan says consumers should do
+  (``recalls.consumer_advice``: for a recall filed before the plan had it, advice from the remedy);
 * ``chain``: a summary of the batch's supply chain from the backward and forward traces.
 
 What a consumer sees of the chain (a decision, documented here): the places where the goods were made

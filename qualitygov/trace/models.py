@@ -313,6 +313,8 @@ class Recall(BaseModel):
     defect_cause = models.TextField(_("缺陷及原因"), blank=True)
     remedy = models.TextField(_("补救措施"), blank=True)
     notification = models.TextField(_("通知方式"), blank=True)
+    consumer_advice = models.TextField(_("消费者应采取的措施"), blank=True,
+                                       help_text=_("公告中告诉消费者如何停止使用、退货或获得补救。"))
     timetable = models.TextField(_("进度安排"), blank=True)
     plan_filed_on = models.DateField(_("计划备案日期"), null=True, blank=True)
     started_on = models.DateField(_("开始实施日期"), null=True, blank=True)

@@ -16,7 +16,14 @@ agreed by secondary sources, [verify] to be confirmed in an official text):
 - ``investigate``: the regulator's defect investigation; no defect closes the recall
   (``closed_no_defect``).
 - ``file_plan``: the plan with Order 19's contents — batches, quantities made and sold, channels,
-  defect and cause, remedy, notification, timetable — all required [reported]. Filing computes the
+  defect and cause, remedy, notification, timetable — all required [reported], and what consumers
+  should do (``consumer_advice``: stop using, return, how to get the remedy), also required. Our
+  reading: Order 19 covers consumer products only, so every plan here is a consumer product's, and
+  its public notice must tell the consumer what to do — Consumer Rights Law Art. 19 (checked in
+  ../shared/policy/laws/consumer-rights-law.md) obliges the business to inform consumers of a defect
+  and the measures taken; the vehicle regime (缺陷汽车产品召回管理条例 Art. 18, same folder) names
+  the emergency handling that avoids harm as part of the recall information. Order 19's own list of
+  plan contents (RULES.md) does not name it separately. Filing computes the
   recall scope from the forward trace of every batch (``tracing.trace(batch, "forward", user=None)``:
   the whole store, whoever files) and sends a notice (``RecallNotice``) to every holder entity other
   than the producer.
@@ -31,8 +38,10 @@ agreed by secondary sources, [verify] to be confirmed in an official text):
   / quantity in scope (``quantity_in_scope``: what reached the end holders of the forward trace —
   shops, users' plants — when the plan was filed; the plan's quantity sold when the trace knows none).
 - ``publish``: the public notice on the portal (``public_recalls``, ``public_payload``,
-  ``recall_status_for``): product, producer, batches, hazard, remedy, what consumers should do, dates
-  and status — never the scope, the holders' quantities or the officers' investigation.
+  ``recall_status_for``): product, producer, batches, hazard, remedy, what consumers should do
+  (``consumer_advice``: the plan's own words; for recalls filed before the plan had that field, a
+  plain advice built from the remedy), dates and status — never the scope, the holders' quantities
+  or the officers' investigation.
 - ``officer_report``: what officers follow up — reports late against the 2-working-day clock,
   progress reports due and overdue, completions with their summary deadline and effectiveness.
 - ``batch_defaults``: a recall started by an officer from a traced batch (e.g. one that failed a
@@ -78,12 +87,15 @@ SUMMARY_WORKING_DAYS = 15  # Order 19 [verify]
 Status = Recall.Status
 Kind = Recall.Kind
 
-# Order 19's plan contents (besides the batches) and their Chinese names, for "missing" messages.
+# The plan's contents (besides the batches) and their Chinese names, for "missing" messages: Order 19's
+# list and what consumers should do (see the module docstring).
 PLAN_FIELDS = {
     "quantity_made": gettext_noop("生产数量"), "quantity_sold": gettext_noop("销售数量"),
     "channels": gettext_noop("销售渠道与地区"), "defect_cause": gettext_noop("缺陷及原因"),
-    "remedy": gettext_noop("补救措施"), "notification": gettext_noop("通知方式"), "timetable": gettext_noop("进度安排"),
+    "remedy": gettext_noop("补救措施"), "notification": gettext_noop("通知方式"),
+    "consumer_advice": gettext_noop("消费者应采取的措施"), "timetable": gettext_noop("进度安排"),
 }
+PLAN_TEXTS = ("channels", "defect_cause", "remedy", "notification", "consumer_advice", "timetable")
 OFFICER_ROLES = frozenset({Role.PROVINCE_ADMIN, Role.PROVINCE_OFFICER, Role.CITY_OFFICER, Role.COUNTY_OFFICER})
 GS1 = "https://id.gs1.org/01/"
 # Places that pass goods on: what they received is counted again where it went (see ``compute_scope``).
@@ -342,16 +354,19 @@ def _plain(amount: Decimal):
 
 
 def file_plan(recall: Recall, user, *, batches=None, quantity_made=None, quantity_sold=None, channels: str = "",
-              defect_cause: str = "", remedy: str = "", notification: str = "", timetable: str = "",
-              filed_on: dt.date | None = None) -> Recall:
-    """File the recall plan (the producer's user or an officer in scope) with all of Order 19's contents;
-    missing ones are named in one refusal. Computes the scope (``compute_scope``), stores it and sends a
-    notice to every holder entity other than the producer (bulk). ``batches`` None keeps the reported ones."""
+              defect_cause: str = "", remedy: str = "", notification: str = "", consumer_advice: str = "",
+              timetable: str = "", filed_on: dt.date | None = None) -> Recall:
+    """File the recall plan (the producer's user or an officer in scope) with all of Order 19's contents
+    and what consumers should do (``consumer_advice``, shown on the public notice and the consumer
+    lookup); missing ones are named in one refusal (``plan_incomplete``). Computes the scope
+    (``compute_scope``), stores it and sends a notice to every holder entity other than the producer
+    (bulk). ``batches`` None keeps the reported ones."""
     filed_on = filed_on or _today()
     parsed = parse_batches(batches) if batches is not None else list(recall.batches or [])
-    values = {"quantity_made": quantity_made, "quantity_sold": quantity_sold, "channels": (channels or "").strip(),
-              "defect_cause": (defect_cause or "").strip(), "remedy": (remedy or "").strip(),
-              "notification": (notification or "").strip(), "timetable": (timetable or "").strip()}
+    texts = {"channels": channels, "defect_cause": defect_cause, "remedy": remedy, "notification": notification,
+             "consumer_advice": consumer_advice, "timetable": timetable}
+    values = {"quantity_made": quantity_made, "quantity_sold": quantity_sold,
+              **{name: (texts[name] or "").strip() for name in PLAN_TEXTS}}
     missing = [("batches", gettext_noop("涉及批次"))] if not parsed else []
     missing += [(name, label) for name, label in PLAN_FIELDS.items() if values[name] in (None, "")]
     if missing:
@@ -371,7 +386,7 @@ def file_plan(recall: Recall, user, *, batches=None, quantity_made=None, quantit
             raise RecallRefused(_("调查未发现缺陷，不能备案召回计划。"), code="no_defect")
         recall.batches = parsed
         recall.quantity_made, recall.quantity_sold = made, sold
-        for name in ("channels", "defect_cause", "remedy", "notification", "timetable"):
+        for name in PLAN_TEXTS:
             setattr(recall, name, values[name])
         recall.plan_filed_on = filed_on
         if recall.product_id is None:
@@ -675,8 +690,12 @@ def recall_status_for(gtin: str, batch: str | None = None) -> list[Recall]:
 
 
 def consumer_advice(recall: Recall) -> str:
-    """What a consumer holding the product should do, in plain words, from the plan's remedy (the
-    notice Order 19 asks the producer to publish tells consumers how the defect is remedied)."""
+    """What a consumer holding the product should do: the plan's ``consumer_advice`` as filed. A recall
+    whose plan was filed before the plan had that field (empty advice) gets a plain advice built from
+    the plan's remedy instead, so its public notice still tells the consumer what to do."""
+    advice = (recall.consumer_advice or "").strip()
+    if advice:
+        return advice
     remedy = (recall.remedy or "").strip()
     if remedy:
         return _("请核对产品包装上的商品条码和批号。属于召回批次的，请立即停止使用，并联系生产者或销售者按以下补救措施处理："

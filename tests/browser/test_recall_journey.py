@@ -70,7 +70,8 @@ def test_failed_batch_to_published_recall_seen_by_a_shopper(signed_in, phone, li
     _submit(officer, "#step-investigate button[type=submit]")
     plan = {"quantity_made": "2000", "quantity_sold": "2000", "channels": "长春市、吉林市电动车配件批发和零售",
             "defect_cause": "佩戴装置强度不符合 GB 811 要求", "remedy": "免费更换合格头盔",
-            "notification": "书面通知经销商，门店张贴召回公告", "timetable": "30 日内完成"}
+            "notification": "书面通知经销商，门店张贴召回公告",
+            "consumer_advice": "立即停止佩戴，凭购买凭证到原购买门店免费更换合格头盔", "timetable": "30 日内完成"}
     for name, value in plan.items():
         officer.fill(f"#id_plan-{name}", value)
     _submit(officer, "#step-plan button[type=submit]")
@@ -90,13 +91,14 @@ def test_failed_batch_to_published_recall_seen_by_a_shopper(signed_in, phone, li
     assert response.status == 200
     notice = page.inner_text("#recalls")
     assert recall.number in notice and "在召回范围内" in notice and plan["remedy"] in notice
+    assert plan["consumer_advice"] in notice
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     page.goto(live_server.url + reverse("public-trace:lookup"))
     page.fill("#id_code", f"{gtin[1:]} {lot}")
     _submit(page, "#qg-lookup-form button[type=submit]")
     assert recall.number in page.inner_text("#recalls")
     _submit(page, f"#recalls a[href='{reverse('public-trace:recall_detail', args=[recall.number])}']")
-    assert "停止使用" in page.inner_text("#qg-consumer-advice")
+    assert plan["consumer_advice"] in page.inner_text("#qg-consumer-advice")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     page.goto(live_server.url + reverse("public-trace:recall_list"))
     assert page.locator(f"article[data-number='{recall.number}']").count() == 1

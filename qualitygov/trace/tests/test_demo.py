@@ -171,7 +171,8 @@ def test_done_when_walk_on_the_demo_data(monkeypatch):
     recall = recalls.file_plan(
         Recall.objects.get(pk=recall.pk), officer, quantity_made=sample.lot_size, quantity_sold=sample.lot_size,
         channels="长春、吉林市电动车配件批发和零售", defect_cause=start["hazard"], remedy="免费更换合格头盔",
-        notification="电话和书面通知经销商，门店张贴召回公告", timetable="30 日内完成")
+        notification="电话和书面通知经销商，门店张贴召回公告",
+        consumer_advice="立即停止佩戴，凭购买凭证到原购买门店免费更换合格头盔", timetable="30 日内完成")
     shops = {h["gln"]: h["entity_id"] for h in result["holders"] if h["gln"] in helmet["retailers"]}
     by_entity = {row["entity_id"]: row for row in recall.scope}
     for gln, entity_id in shops.items():
@@ -184,4 +185,5 @@ def test_done_when_walk_on_the_demo_data(monkeypatch):
     seen = lookup.lookup(f"https://id.gs1.org/01/{helmet['gtin']}/10/{helmet['lot']}")
     assert [r["number"] for r in seen["recalls"]] == [recall.number]
     assert seen["recalls"][0]["coverage"] == "covered"
+    assert seen["recalls"][0]["consumer_advice"] == "立即停止佩戴，凭购买凭证到原购买门店免费更换合格头盔"
     assert any(check["same_batch"] and check["number"] == sample.number for check in seen["spot_checks"])

@@ -71,8 +71,13 @@ def test_plan_refusal_and_scope_shown(login, registry, users, recall):
     assert response.status_code == 400 and "召回计划缺少以下内容" in response.content.decode()
     assert Recall.objects.get(pk=recall.pk).status == Recall.Status.REPORTED
     data = {"step": "plan", **{f"plan-{k}": v for k, v in PLAN.items()}}
+    no_advice = client.post(url, {**data, "plan-consumer_advice": ""})
+    assert no_advice.status_code == 400 and "消费者应采取的措施" in no_advice.content.decode()
+    assert "请填写消费者应采取的措施" in str(no_advice.context["steps"]["plan"][1].errors["consumer_advice"])
+    assert Recall.objects.get(pk=recall.pk).status == Recall.Status.REPORTED
     assert client.post(url, data).status_code == 302
     page = client.get(url).content.decode()
+    assert PLAN["consumer_advice"] in page and 'id="qg-recall-consumer-advice"' in page
     assert 'id="qg-recall-scope"' in page and registry["chaoyang"]["entity"].name in page
     assert RecallNotice.objects.filter(recall=recall, entity=registry["chaoyang"]["entity"]).exists()
 

@@ -17,7 +17,8 @@ from qualitygov.trace.tests import chain
 
 TODAY = dt.date(2026, 11, 30)
 PLAN = {"quantity_made": 1000, "quantity_sold": 1000, "channels": "长春、延吉两地参茸店", "defect_cause": "二氧化硫残留超标",
-        "remedy": "退货退款", "notification": "电话通知经销商并在门店张贴公告", "timetable": "2026 年 12 月底前完成"}
+        "remedy": "退货退款", "notification": "电话通知经销商并在门店张贴公告",
+        "consumer_advice": "立即停止食用，凭购买凭证或包装到原购买门店退货退款", "timetable": "2026 年 12 月底前完成"}
 
 
 @pytest.fixture(autouse=True)
@@ -130,6 +131,23 @@ def test_plan_requires_every_content_and_names_the_missing(db, registry, users):
     assert "补救措施" in refused.value.message_dict["__all__"][0] and "销售数量" in refused.value.message_dict["__all__"][0]
     assert Recall.objects.get(pk=recall.pk).status == Recall.Status.REPORTED
     assert not RecallNotice.objects.exists()
+
+
+@pytest.mark.parametrize("advice", ["", "  \n "])
+def test_plan_must_say_what_consumers_should_do(db, registry, users, ginseng, advice):
+    """A plan without what consumers should do is incomplete: the refusal names it, nothing is filed."""
+    recall = _report(registry, users)
+    with pytest.raises(recalls.RecallRefused) as refused:
+        recalls.file_plan(recall, users["enterprise"], **{**PLAN, "consumer_advice": advice})
+    assert refused.value.code == "plan_incomplete"
+    assert set(refused.value.message_dict) == {"consumer_advice", "__all__"}
+    assert "消费者应采取的措施" in refused.value.message_dict["__all__"][0]
+    stored = Recall.objects.get(pk=recall.pk)
+    assert (stored.status, stored.plan_filed_on, stored.remedy, stored.consumer_advice) == (
+        Recall.Status.REPORTED, None, "", "")
+    assert not RecallNotice.objects.exists()
+    filed = recalls.file_plan(recall, users["enterprise"], **{**PLAN, "consumer_advice": f"  {PLAN['consumer_advice']}\n"})
+    assert Recall.objects.get(pk=filed.pk).consumer_advice == PLAN["consumer_advice"]
 
 
 def test_plan_scope_equals_the_forward_trace_and_notices_go_to_holders(db, registry, users, ginseng):
@@ -353,8 +371,23 @@ def test_public_search_and_payload(db, registry, users, ginseng):
     assert payload["product"] == product.name and payload["batch_rows"] == [
         {"identifier": chain.PRODUCT_CLASS, "gtin": chain.PRODUCT_GTIN, "batch": chain.PRODUCT_BATCH,
          "all_batches": False, "path": f"/01/{chain.PRODUCT_GTIN}/10/{chain.PRODUCT_BATCH}"}]
-    assert PLAN["remedy"] in payload["consumer_advice"] and "停止使用" in payload["consumer_advice"]
+    # What consumers should do: the plan's own words.
+    assert payload["consumer_advice"] == PLAN["consumer_advice"] and payload["remedy"] == PLAN["remedy"]
     text = str(payload)
     for internal in ("scope", "investigation", "channels", "notification", PLAN["channels"], "抽检确认缺陷",
                      ginseng["shop_yanji"].name, ginseng["distributor"].name):
         assert internal not in text, internal
+
+
+def test_a_recall_filed_before_the_advice_field_falls_back_to_the_remedy(db, registry, users, ginseng):
+    """A published recall whose plan has no advice (filed before the plan asked for it) still tells the
+    consumer to stop using the product and how it is remedied; one with advice shows only its advice."""
+    recall = _planned(registry, users)
+    recalls.publish(recall, users["nanguan"], on=dt.date(2026, 6, 21))
+    Recall.objects.filter(pk=recall.pk).update(consumer_advice="")  # as the migration leaves older plans
+    legacy = recalls.public_payload(Recall.objects.get(pk=recall.pk))["consumer_advice"]
+    assert PLAN["remedy"] in legacy and "停止使用" in legacy and PLAN["consumer_advice"] not in legacy
+    Recall.objects.filter(pk=recall.pk).update(consumer_advice="", remedy="")
+    assert "停止使用" in recalls.public_payload(Recall.objects.get(pk=recall.pk))["consumer_advice"]
+    Recall.objects.filter(pk=recall.pk).update(consumer_advice="停止使用并联系厂家", remedy="退货退款")
+    assert recalls.public_payload(Recall.objects.get(pk=recall.pk))["consumer_advice"] == "停止使用并联系厂家"

@@ -114,7 +114,8 @@ def test_public_recall_api_is_the_same_for_everyone(published, users):
     assert [row["number"] for row in lists[None]["results"]] == [recall.number]
     body = details[None]
     assert body["product"] == published["product"].name and body["batches"] == [chain.PRODUCT_CLASS]
-    assert body["remedy"] == published["plan"]["remedy"] and "停止使用" in body["consumer_advice"]
+    assert body["remedy"] == published["plan"]["remedy"]
+    assert body["consumer_advice"] == published["plan"]["consumer_advice"]
     assert body["published_on"] == "2026-06-21" and body["status"] == "planned"
     text = str(lists[None]) + str(body)
     for secret in ("scope", "notices", "investigation", "内部调查记录", published["plan"]["channels"],
@@ -135,6 +136,7 @@ def test_public_recall_search_and_pages(published, client):
     # The portal pages: the list (with the search box) and the notice; nobody signs in.
     page = client.get(reverse("public-trace:recall_list"), {"q": chain.PRODUCT_BATCH}).content.decode()
     assert f'data-number="{recall.number}"' in page and published["plan"]["remedy"] in page
+    assert published["plan"]["consumer_advice"] in page
     assert published["hidden"].number not in client.get(reverse("public-trace:recall_list")).content.decode()
     empty = client.get(reverse("public-trace:recall_list"), {"q": "OTHER9"}).content.decode()
     assert 'id="qg-recall-empty"' in empty

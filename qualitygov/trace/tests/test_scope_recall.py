@@ -108,8 +108,13 @@ def test_steps_via_api(registry, users, recall):
     incomplete = post("enterprise", "plan", {"quantity_made": 1000})
     assert incomplete.status_code == 400
     assert incomplete.json()["error"]["code"] == "plan_incomplete" and "remedy" in incomplete.json()["error"]["details"]
+    no_advice = post("enterprise", "plan", {**PLAN, "consumer_advice": "", "filed_on": "2026-06-20"})
+    assert no_advice.status_code == 400 and no_advice.json()["error"]["code"] == "plan_incomplete"
+    assert "consumer_advice" in no_advice.json()["error"]["details"]
+    assert Recall.objects.get(pk=recall.pk).status == Recall.Status.INVESTIGATING
     plan = post("enterprise", "plan", {**PLAN, "filed_on": "2026-06-20"})
     assert plan.status_code == 200 and plan.json()["status"] == "planned"
+    assert plan.json()["consumer_advice"] == PLAN["consumer_advice"]
     assert {row["entity_id"] for row in plan.json()["scope"]} >= {registry["chaoyang"]["entity"].pk}
     assert post("enterprise", "order").status_code == 403
     assert post("nanguan", "order", {"on": "2026-06-22"}).json()["kind"] == "ordered"
