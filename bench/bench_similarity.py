@@ -175,6 +175,8 @@ def percentile(values: list[float], p: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cases", type=int, default=1_000_000, help="past cases in the index (default 1,000,000)")
+    # `make bench BENCH_ARGS='--rows N'` sizes every benchmark at once; here the rows are past cases.
+    parser.add_argument("--rows", type=int, dest="cases", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     parser.add_argument("--queries", type=int, default=200, help="queries, at least 100 (default 200)")
     parser.add_argument("--respondents", type=int, default=50_000, help="distinct respondents (default 50,000)")
     parser.add_argument("--repeat", type=int, default=2, help="passes of each method; the best counts (default 2)")
