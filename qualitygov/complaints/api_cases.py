@@ -19,7 +19,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import exceptions, serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -96,6 +96,8 @@ class DueItemSerializer(serializers.Serializer):
     overdue = serializers.BooleanField()
 
 
+@extend_schema(tags=["complaints"])  # one group in the API docs with the statistics endpoints
+@extend_schema_view(list=extend_schema(summary=_("投诉举报案件列表")), retrieve=extend_schema(summary=_("投诉举报案件详情")))
 class CaseViewSet(RestrictedReadOnlyViewSet):
     """Cases in the user's scope, their timeline and their steps."""
 
@@ -158,6 +160,9 @@ class CaseViewSet(RestrictedReadOnlyViewSet):
                          "due": DueItemSerializer(lists["due"], many=True).data})
 
 
+@extend_schema(tags=["complaints"])  # one group in the API docs with the statistics endpoints
+@extend_schema_view(list=extend_schema(summary=_("被投诉举报人通知列表")),
+                    retrieve=extend_schema(summary=_("被投诉举报人通知详情")))
 class RespondentNoticeViewSet(RestrictedReadOnlyViewSet):
     """Notices to respondents: officers their region's, an enterprise user its own entity's."""
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import exceptions, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -99,6 +99,8 @@ def _call(function, *args, **kwargs):
         raise
 
 
+@extend_schema(tags=["complaints"])  # one group in the API docs with the statistics endpoints
+@extend_schema_view(list=extend_schema(summary=_("举报奖励列表")), retrieve=extend_schema(summary=_("举报奖励详情")))
 class RewardViewSet(RestrictedReadOnlyViewSet):
     """Rewards in the user's scope and their steps."""
 

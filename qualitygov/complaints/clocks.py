@@ -16,13 +16,20 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable
 
-from qualitygov.core.workdays import CalendarNotCovered, add_working_days, working_days_between
+from django.utils.translation import gettext as _
+
+from qualitygov.core.workdays import (
+    CalendarNotCovered,
+    add_working_days,
+    is_working_day,
+    working_days_between,
+)
 
 __all__ = [
     "ACCEPT_DAYS", "DISPUTE_DAYS", "END_NOTICE_DAYS", "MEDIATION_DAYS", "REPORTER_NOTICE_DAYS",
-    "REWARD_CLAIM_DAYS", "VERIFICATION_DAYS", "accept_due_on", "dispute_escalate_due_on", "end_notice_due_on",
+    "REWARD_CLAIM_DAYS", "VERIFICATION_DAYS", "accept_due_on", "deadline_note", "dispute_escalate_due_on", "end_notice_due_on",
     "mediation_due_on", "paused_working_days", "pending", "reporter_notice_due_on", "reward_claim_due_on",
-    "verification_due_on", "LIMITATION_YEARS", "limitation_ends_on", "time_barred",
+    "verification_due_on", "LIMITATION_YEARS", "limitation_ends_on", "skipped_and_added", "time_barred",
 ]
 
 ACCEPT_DAYS = 7            # Art. 14: accept or reject within 7 working days of receipt
@@ -107,3 +114,50 @@ def pending(compute: Callable[..., dt.date], *args, **kwargs) -> dt.date | None:
         return compute(*args, **kwargs)
     except CalendarNotCovered:
         return None
+
+
+def skipped_and_added(start: dt.date, due: dt.date) -> tuple[list[tuple[dt.date, dt.date]], list[dt.date]]:
+    """What the holiday calendar changed in the period after ``start`` up to ``due``: the runs of rest days
+    (first, last) that contain a public holiday on a weekday (plain weekends are left out: everybody
+    expects them), and the make-up working days on a weekend that were counted. For telling a reader
+    why a deadline falls later, or earlier, than a count of weekdays would give."""
+    runs: list[tuple[dt.date, dt.date]] = []
+    added: list[dt.date] = []
+    run: list[dt.date] = []
+    holiday_in_run = False
+    day = start
+    while day < due:
+        day += dt.timedelta(days=1)
+        if is_working_day(day):
+            if day.weekday() >= 5:
+                added.append(day)
+            if run and holiday_in_run:
+                runs.append((run[0], run[-1]))
+            run, holiday_in_run = [], False
+        else:
+            run.append(day)
+            holiday_in_run = holiday_in_run or day.weekday() < 5
+    if run and holiday_in_run:
+        runs.append((run[0], run[-1]))
+    return runs, added
+
+
+def deadline_note(start: dt.date | None, due: dt.date | None, days: int) -> str:
+    """One line saying how ``due`` was counted from ``start``: the ``days``-th working day after it, the
+    public holidays not counted and the make-up working days counted (e.g. received 2026-10-05 →
+    "收到后第 7 个工作日；节假日 10-06 至 10-07 不计；调休上班日 10-10 计入"). Empty when either date is
+    missing or the calendar does not cover them."""
+    if not start or not due:
+        return ""
+    try:
+        runs, added = skipped_and_added(start, due)
+    except CalendarNotCovered:
+        return ""
+    parts = [_("收到后第 %(n)d 个工作日") % {"n": days}]
+    if runs:
+        spans = [f"{a:%m-%d}" if a == b else _("%(first)s 至 %(last)s") % {"first": f"{a:%m-%d}", "last": f"{b:%m-%d}"}
+                 for a, b in runs]
+        parts.append(_("节假日 %(days)s 不计") % {"days": "、".join(spans)})
+    if added:
+        parts.append(_("调休上班日 %(days)s 计入") % {"days": "、".join(f"{d:%m-%d}" for d in added)})
+    return _("；").join(parts)

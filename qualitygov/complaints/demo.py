@@ -323,7 +323,9 @@ def seed_complaints_demo(seed: int = 20121, today: dt.date | None = None, count:
                     runner.counts["complaints"] += 1
                     runner.complaint(case, plan)
                 else:
-                    runner.tip_off(case, plan, penalty_number=f"长南市监罚〔{today.year}〕{30 + index}号")
+                    # The decision number names the unit that decided (the case's handling unit).
+                    runner.tip_off(case, plan,
+                                   penalty_number=f"{case.handling_unit.name}市监罚〔{today.year}〕{30 + index}号")
                     runner.counts["tip_offs"] += 1
         # One submission that is both a complaint and a tip-off (Art. 7): two linked cases.
         entity = entities[1 % len(entities)]

@@ -110,6 +110,8 @@ class SubmissionForm(forms.Form):
         for field in self.fields.values():
             widget = field.widget
             if isinstance(widget, forms.RadioSelect | forms.CheckboxInput):
+                # Bootstrap's form-check layout keeps a long label beside its box (not under it on a phone).
+                widget.attrs.setdefault("class", "form-check-input")
                 continue
             css = "form-select" if isinstance(widget, forms.Select) else "form-control"
             widget.attrs.setdefault("class", css)
@@ -233,7 +235,8 @@ class FollowUpForm(forms.Form):
 class SatisfactionForm(forms.Form):
     """The complainant's rating of a closed complaint."""
 
-    satisfaction = forms.TypedChoiceField(label=_("满意度"), coerce=int, widget=forms.RadioSelect,
+    satisfaction = forms.TypedChoiceField(label=_("满意度"), coerce=int,
+                                          widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
                                           choices=[(5, _("5 非常满意")), (4, _("4 满意")), (3, _("3 一般")),
                                                    (2, _("2 不满意")), (1, _("1 非常不满意"))])
     comment = forms.CharField(label=_("评价（选填）"), max_length=1000, required=False,

@@ -46,7 +46,7 @@ from qualitygov.core.roles import VIEW, Role, actions_for
 
 __all__ = [
     "DEADLINES", "EXPORT_TABLES", "PERIOD_CHOICES", "Period", "StatisticsRefused", "can_publish", "can_view",
-    "check_access", "export_table", "figures", "month_figures", "publish_month", "published_summaries",
+    "check_access", "export_table", "figures", "localise_summary", "month_figures", "publish_month", "published_summaries",
     "resolve_period", "scope_regions",
 ]
 
@@ -509,6 +509,33 @@ def month_figures(month: dt.date) -> dict:
         "penalised_respondents": _penalised_respondents(period),
         "map": _map(data["by_city"]),
     }
+
+
+def localise_summary(data: dict) -> dict:
+    """A published summary's ``data`` with its labels in the current language.
+
+    ``publish_month`` freezes the figures with the labels of the language it ran in (Chinese); the keys
+    (category, channel, kind, deadline, region code) are stored beside them, so the public page names
+    them again in the reader's language. A key that is no longer known keeps its stored label; the
+    figures themselves are never touched."""
+    choices = {"by_category": dict(Category.choices), "by_channel": dict(Channel.choices),
+               "by_kind": dict(Case.Kind.choices)}
+    out = dict(data)
+    for part, labels in choices.items():
+        out[part] = [{**row, "label": str(labels.get(row.get("key"), row.get("label", "")))}
+                     for row in data.get(part) or []]
+    deadlines = {d.key: d for d in DEADLINES}
+    out["timeliness"] = [
+        {**row, "label": str(deadlines[row["key"]].label), "limit": str(deadlines[row["key"]].limit),
+         "basis": str(deadlines[row["key"]].basis)} if row.get("key") in deadlines else row
+        for row in data.get("timeliness") or []]
+    codes = {row.get("key") for row in data.get("by_city") or []} | {row.get("key") for row in data.get("by_unit") or []}
+    codes |= {item.get("code") for item in data.get("map") or []}
+    regions = {r.code: str(r) for r in Region.objects.filter(code__in=[c for c in codes if c])}
+    for part in ("by_city", "by_unit"):
+        out[part] = [{**row, "label": regions.get(row.get("key"), row.get("label", ""))} for row in data.get(part) or []]
+    out["map"] = [{**item, "label": regions.get(item.get("code"), item.get("label", ""))} for item in data.get("map") or []]
+    return out
 
 
 def parse_month(text: str) -> dt.date:

@@ -31,6 +31,11 @@ class CaseTable(BaseTable):
     def render_next_due(self, record):
         found = handling.next_deadline(record)
         if found is None:
+            # A deadline left empty because its year's holidays are not announced yet is still open:
+            # say so rather than showing the case as having none.
+            if record.calendar_pending and record.status not in handling.TERMINAL:
+                return format_html('<span class="qg-due text-warning-emphasis">{}</span>',
+                                   _("期限待节假日安排公布后计算"))
             return "—"
         label, due = found
         late = due < timezone.localdate()

@@ -13,6 +13,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
+
 from django.contrib import messages
 from django.core.cache import cache
 from django.http import Http404, HttpResponseRedirect
@@ -32,6 +35,10 @@ __all__ = ["DoneView", "FollowUpView", "RateView", "RespondentSearchView", "Stat
 
 SUBMITTED_KEY = "complaints_submitted"
 FOLLOWED_KEY = "complaints_followed"
+# Form tokens already used by this browser → tracking number. Reloading the confirmation of an anonymous
+# tip-off (an answer to a POST) sends the form again; without this a second submission with new
+# credentials would be made. The same token leads to the first submission's page instead.
+TOKENS_KEY = "complaints_form_tokens"
 # Wrong tracking number / phone or code / password guesses per client and hour before the page refuses
 # more (guessing a password must not be cheap). Counted in the cache: only failures count, and they
 # leave no row behind.
@@ -40,6 +47,14 @@ FOLLOW_UP_FAILURES_PER_HOUR = 20
 
 def _remember(request, key: str, value: str) -> None:
     request.session[key] = [*[v for v in request.session.get(key, []) if v != value][-19:], value]
+
+
+def _sent_digest(request) -> str:
+    """Digest of what the form sent (fields and files' names and sizes): the same token with other
+    content is a new submission (the user went back and changed the form), not a resend."""
+    fields = sorted((key, request.POST.getlist(key)) for key in request.POST if key != "csrfmiddlewaretoken")
+    files = sorted((key, [(f.name, f.size) for f in request.FILES.getlist(key)]) for key in request.FILES)
+    return hashlib.sha256(repr((fields, files)).encode()).hexdigest()
 
 
 def submit_from_form(request, form, *, channel: str, entered_by=None):
@@ -66,22 +81,32 @@ class SubmitView(View):
 
     template_name = "complaints/intake/public_form.html"
 
-    def _render(self, request, form, status=200):
-        return render(request, self.template_name, {"title": _("投诉举报"), "form": form}, status=status)
+    def _render(self, request, form, status=200, token: str = ""):
+        return render(request, self.template_name, {"title": _("投诉举报"), "form": form,
+                                                    "form_token": token or secrets.token_urlsafe(16)}, status=status)
 
     def get(self, request):
         initial = {"kind": request.GET.get("kind")} if request.GET.get("kind") in intake.KINDS else None
         return self._render(request, SubmissionForm(initial=initial))
 
     def post(self, request):
+        token = (request.POST.get("form_token") or "")[:64]
+        sent = _sent_digest(request)
+        already = next((number for used, digest, number in request.session.get(TOKENS_KEY, [])
+                        if token and used == token and digest == sent), None)
+        if already:
+            messages.info(request, _("这份表单已经提交过，没有重复登记。"))
+            return HttpResponseRedirect(reverse("complaints-public:intake-done", args=[already]))
         form = SubmissionForm(request.POST, request.FILES)
         if not form.is_valid():
-            return self._render(request, form, status=400)
+            return self._render(request, form, status=400, token=token)
         result, status = submit_from_form(request, form, channel=Channel.WEB)
         if result is None:
-            return self._render(request, form, status=status)
+            return self._render(request, form, status=status, token=token)
         number = result.submission.tracking_number
         _remember(request, SUBMITTED_KEY, number)
+        if token:
+            request.session[TOKENS_KEY] = [*request.session.get(TOKENS_KEY, [])[-19:], [token, sent, number]]
         if result.query_code:
             # Shown in this answer only: the password is never stored in plain text, not even in the session.
             _remember(request, FOLLOWED_KEY, number)

@@ -37,7 +37,7 @@ class SummaryDetailView(View):
             raise Http404(_("该月的投诉举报统计尚未发布。"))
         return render(request, "complaints/statistics/public_detail.html", {
             "title": _("%(month)s 投诉举报统计") % {"month": f"{first:%Y-%m}"}, "summary": summary,
-            "data": summary.data,
+            "data": statistics.localise_summary(summary.data),
             "chart_i18n": {"received": _("收到"), "complaints": _("投诉"), "tip_offs": _("举报"), "closed": _("办结"),
                            "none": _("无数据")},
         })

@@ -39,7 +39,9 @@ def test_officer_handles_a_complaint_and_another_county_cannot_see_it(signed_in,
     assert "2026-10-14" in row.inner_text()          # received Tue 29 Sep; 1–7 Oct are holidays
     with officer.expect_navigation():
         row.locator("a").first.click()
-    assert officer.inner_text("#qg-accept-due") == "2026-10-14"
+    assert officer.inner_text("#qg-accept-due").startswith("2026-10-14")
+    # The page says how the date was counted: National Day skipped, the make-up Saturday counted.
+    assert officer.inner_text("#qg-accept-due-note") == "收到后第 7 个工作日；节假日 10-01 至 10-07 不计；调休上班日 10-10 计入"
     assert REPORTER["name"] not in officer.content() and REPORTER["phone"] not in officer.content()
 
     submit_step(officer, "accept", {"on": "2026-10-09"})
