@@ -175,12 +175,26 @@ def test_reward_proposal_links_its_case(registry, users, client):
 # --- phone layout, API docs ----------------------------------------------------------------------------
 
 def test_public_pages_use_bootstrap_check_layout_and_the_phone_stylesheet(client):
+    from django.contrib.staticfiles import finders
+
     html = client.get(reverse("complaints-public:intake-form")).content.decode()
     assert 'type="radio" name="kind" value="complaint" class="form-check-input"' in html
     assert 'name="anonymous" class="form-check-input"' in html
-    assert "complaints/public.css" in html
-    listing = client.get(reverse("complaints-public:stats-summary-list")).content.decode()
-    assert "complaints/public.css" in listing
+    # Every portal section (not only complaints) gets the phone rules: the menu on its own line.
+    for url in (reverse("complaints-public:intake-form"), reverse("complaints-public:stats-summary-list"),
+                reverse("public-trace:lookup"), reverse("public-credit:search"),
+                reverse("public-inspection:result_list")):
+        page = client.get(url).content.decode()
+        assert 'class="navbar navbar-expand qg-navbar qg-portal-navbar"' in page, url
+        assert "qualitygov/app.css" in page, url
+    stylesheet = open(finders.find("qualitygov/app.css"), encoding="utf-8").read()
+    assert "@media (max-width: 575.98px)" in stylesheet and ".qg-portal-navbar .navbar-nav" in stylesheet
+
+
+def test_language_switcher_names_each_language_in_itself(client):
+    html = client.get(reverse("complaints-public:intake-form")).content.decode()
+    assert '<option value="en" lang="en">English</option>' in html
+    assert "英语" not in html
 
 
 def test_api_docs_group_the_complaints_endpoints(client, users):
