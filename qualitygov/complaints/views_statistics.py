@@ -19,7 +19,7 @@ from django.views.generic import View
 
 from qualitygov.complaints import statistics
 from qualitygov.complaints.models import Case, Category
-from qualitygov.core.exports import export_response
+from qualitygov.core.exports import ComputedRows, export_response
 from qualitygov.core.models import Region
 from qualitygov.core.views import ScopedViewMixin
 
@@ -85,24 +85,6 @@ def _without(query, key: str) -> str:
     return query.urlencode()
 
 
-class _Rows:
-    """Enough of a queryset for ``core.exports.export_response`` over computed rows."""
-
-    class model:  # noqa: N801 - stands in for a model class without choice fields
-        class _meta:  # noqa: N801
-            @staticmethod
-            def get_field(name):
-                raise LookupError(name)
-
-    def __init__(self, rows: list[list]):
-        self.rows = rows
-
-    def values_list(self, *fields):
-        return self
-
-    def iterator(self, chunk_size=None):
-        return iter(self.rows)
-
 
 class StatisticsView(ScopedViewMixin, View):
     """GET the statistics page of the user's region."""
@@ -148,7 +130,7 @@ class StatisticsExportView(ScopedViewMixin, View):
                 "errors": "；".join(str(e) for errors in form.errors.values() for e in errors)})
         headers, rows = statistics.export_table(data, table)
         columns = [(str(index), header) for index, header in enumerate(headers)]
-        return export_response(_Rows(rows), columns, fmt, str(statistics.EXPORT_TABLES[table]))
+        return export_response(ComputedRows(rows), columns, fmt, str(statistics.EXPORT_TABLES[table]))
 
 
 class PublishForm(forms.Form):

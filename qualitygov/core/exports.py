@@ -58,6 +58,30 @@ def export_rows(queryset, columns: list[tuple[str, str]]):
         yield out
 
 
+class ComputedRows:
+    """Stands in for a queryset in ``export_response`` when the rows are already computed (statistics
+    tables): a ``model`` without choice fields and ``values_list(*fields).iterator()`` over the rows.
+    Rows are lists in column order, or dicts read by the columns' field names."""
+
+    class model:  # noqa: N801 - stands in for a model class
+        class _meta:  # noqa: N801
+            @staticmethod
+            def get_field(name):
+                raise LookupError(name)
+
+    def __init__(self, rows):
+        self.rows = rows
+        self.fields: tuple[str, ...] = ()
+
+    def values_list(self, *fields):
+        self.fields = fields
+        return self
+
+    def iterator(self, chunk_size=None):
+        for row in self.rows:
+            yield tuple(row.get(field) for field in self.fields) if isinstance(row, dict) else row
+
+
 def _filename(title: str, ext: str) -> str:
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     return f"{title}-{stamp}.{ext}"

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import View
 
-from qualitygov.core.exports import export_response
+from qualitygov.core.exports import ComputedRows, export_response
 from qualitygov.core.models import Region
 from qualitygov.core.views import ScopedViewMixin
 from qualitygov.credit import dashboard
@@ -62,25 +62,6 @@ def _figures(request):
     return form, dashboard.figures(request.user, period=period, region=region)
 
 
-class _Rows:
-    """Enough of a queryset for ``core.exports.export_response`` over already computed rows: a
-    ``model`` without choice fields and ``values_list(...).iterator()`` yielding the rows."""
-
-    class model:  # noqa: N801 - stands in for a model class
-        class _meta:  # noqa: N801
-            @staticmethod
-            def get_field(name):
-                raise LookupError(name)
-
-    def __init__(self, rows: list[list]):
-        self.rows = rows
-
-    def values_list(self, *fields):
-        return self
-
-    def iterator(self, chunk_size=None):
-        return iter(self.rows)
-
 
 class DashboardView(ScopedViewMixin, View):
     """GET the dashboard: grade distribution, movements, lists, repairs, the map and the risk panel."""
@@ -122,4 +103,4 @@ class DashboardExportView(ScopedViewMixin, View):
                 "errors": "；".join(str(e) for errors in form.errors.values() for e in errors)})
         headers, rows = dashboard.export_table(data, table)
         columns = [(str(index), header) for index, header in enumerate(headers)]
-        return export_response(_Rows(rows), columns, fmt, str(dashboard.EXPORT_TABLES[table]))
+        return export_response(ComputedRows(rows), columns, fmt, str(dashboard.EXPORT_TABLES[table]))

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import View
 
-from qualitygov.core.exports import export_response
+from qualitygov.core.exports import ComputedRows, export_response
 from qualitygov.core.models import ProductCategory, Region, region_prefix, region_q
 from qualitygov.core.roles import EXPORT, VIEW, Role
 from qualitygov.core.views import ScopedViewMixin
@@ -81,27 +81,6 @@ class StatisticsFilterForm(forms.Form):
                 widget.attrs["class"] = "form-control form-control-sm"
 
 
-class _Rows:
-    """Just enough of a queryset for ``core.exports.export_response``: ``model`` (no choice fields)
-    and ``values_list(...).iterator()`` over already computed rows."""
-
-    class model:  # noqa: N801 - stands in for a model class
-        class _meta:  # noqa: N801
-            @staticmethod
-            def get_field(name):
-                raise LookupError(name)
-
-    def __init__(self, rows: list[dict]):
-        self.rows = rows
-        self.fields: tuple[str, ...] = ()
-
-    def values_list(self, *fields):
-        self.fields = fields
-        return self
-
-    def iterator(self, chunk_size=None):
-        return (tuple(row.get(field) for field in self.fields) for row in self.rows)
-
 
 def _pct(value):
     return None if value is None else 100 * value
@@ -138,7 +117,7 @@ class StatisticsView(ScopedViewMixin, View):
                 return HttpResponseBadRequest(_("筛选条件有误，未导出。"))
             result = statistics.breakdown(self.restricted(EXPORT), by, include_provisional=provisional, **filters)
             label = dict(BY_CHOICES)[by]
-            return export_response(_Rows(statistics.export_table(result)), statistics.export_columns([by]), export,
+            return export_response(ComputedRows(statistics.export_table(result)), statistics.export_columns([by]), export,
                                    f"{title}-{label}")
         context = {"title": title, "form": form, "by": by, "valid": valid,
                    "by_label": statistics.DIMENSIONS[by].label, "can_export": self.allowed(EXPORT),
