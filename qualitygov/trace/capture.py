@@ -42,6 +42,10 @@ Storage decisions (read by the query and trace areas):
   readPoint / bizLocation as canonical identifiers when they are GS1 keys, otherwise as written.
 * **Entity and region**: from the GLN of bizLocation, else readPoint, through ``Location``; else the
   capturing key's (or user's) entity and its region.
+* **Writing.** On PostgreSQL the new events' ids are reserved from their sequence in one statement and
+  the events, identities and identifier rows are written with ``COPY … FROM STDIN`` (no ORM object per
+  event); elsewhere with bulk INSERTs. Identifier strings are parsed once each (``_parsed``, a bounded
+  cache), as a payload names the same locations, parties and classes in many events.
 * ``record_time`` is the capture time (``now``). The document's ``@context`` is copied into each stored
   event's ``document`` when the event has none, so the event can be served on its own.
 """
@@ -52,9 +56,10 @@ import datetime as dt
 import json
 from collections.abc import Callable, Iterable
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -72,6 +77,7 @@ DEFAULT_CAPTURE_LIMIT = 10_000
 DEFAULT_FILE_SIZE_LIMIT = 20 * 1024 * 1024
 BATCH_SIZE = 1000
 LOOKUP_CHUNK = 900  # below SQLite's historical 999 bound variables
+PARSE_CACHE_SIZE = 50_000  # distinct identifier strings kept parsed (a few MB)
 
 # Who may capture besides a capture key: enterprise users (for their entity) and the province administrator.
 CAPTURE_ROLES = frozenset({Role.ENTERPRISE, Role.PROVINCE_ADMIN})
@@ -182,21 +188,28 @@ def _now(now: dt.datetime | None) -> dt.datetime:
     return now
 
 
+@lru_cache(maxsize=PARSE_CACHE_SIZE)
+def _parsed(value: str) -> tuple[identifiers.GS1Key | None, str, str]:
+    """(key, canonical form, canonical class key) of an identifier string — the key None, the string as
+    written and no class when it is not a GS1 key. Read once per string, as a payload names the same
+    locations, parties, classes and containers in many events (keys are frozen values, safe to share)."""
+    try:
+        key = identifiers.parse_identifier(value)
+    except identifiers.IdentifierError:
+        return None, value.strip()[:255], ""
+    klass = key.class_key()
+    return key, key.canonical, klass.canonical if klass is not None else ""
+
+
 def _canonical(value) -> str | None:
     """Canonical form of an identifier (GS1 Digital Link), the value itself when it is not a GS1 key."""
     if not isinstance(value, str) or not value.strip():
         return None
-    try:
-        return identifiers.normalise(value)
-    except identifiers.IdentifierError:
-        return value.strip()[:255]
+    return _parsed(value)[1]
 
 
 def _key(value):
-    try:
-        return identifiers.parse_identifier(value)
-    except identifiers.IdentifierError:
-        return None
+    return _parsed(value)[0] if isinstance(value, str) and value.strip() else None
 
 
 def _word(value, prefixes: tuple[str, ...]) -> str:
@@ -233,13 +246,10 @@ def _ilmd_lot(event: dict) -> str:
     return ""
 
 
-def _class_key(key, lot: str) -> str:
-    if key is None:
-        return ""
-    klass = key.class_key()
-    if klass is None and lot and key.kind == identifiers.Kind.SGTIN:
-        klass = identifiers.GS1Key(identifiers.Kind.LGTIN, gtin=key.gtin, batch=lot)
-    return klass.canonical if klass is not None else ""
+@lru_cache(maxsize=PARSE_CACHE_SIZE)
+def _lot_class(gtin: str, lot: str) -> str:
+    """The canonical class key (LGTIN) of a GTIN with a lot."""
+    return identifiers.GS1Key(identifiers.Kind.LGTIN, gtin=gtin, batch=lot).canonical
 
 
 def _quantity(value) -> Decimal | None:
@@ -258,11 +268,12 @@ def identifier_rows(event: dict) -> list[dict]:
     lot = _ilmd_lot(event)
 
     def add(role, value, *, quantity=None, uom="", kind="", lot_applies=False):
-        identifier = _canonical(value)
-        if identifier is None:
+        if not isinstance(value, str) or not value.strip():
             return
-        rows.append({"role": role, "identifier": identifier,
-                     "class_key": _class_key(_key(value), lot if lot_applies else ""),
+        key, identifier, class_key = _parsed(value)
+        if not class_key and lot_applies and lot and key is not None and key.kind == identifiers.Kind.SGTIN:
+            class_key = _lot_class(key.gtin, lot)  # a serial without lot: the event's own ilmd lot
+        rows.append({"role": role, "identifier": identifier, "class_key": class_key,
                      "quantity": quantity, "uom": (uom or "")[:8] if isinstance(uom, str) else "", "kind": kind})
 
     for field, role in ID_LISTS:
@@ -459,7 +470,7 @@ def _store(valid: list[tuple[int, dict]], context, *, job, entity, now) -> tuple
     known_declarations = {(i, json.dumps(row.error_declaration, sort_keys=True)) for i, row in previous.items()}
     locations = _resolve_locations([event for event, _i, _h in prepared])
 
-    new_events: list[EpcisEvent] = []
+    new_events: list[dict] = []  # EpcisEvent column values
     index_rows: list[list[dict]] = []  # identifier rows, parallel to new_events (empty for declaration rows)
     identities: list[int] = []  # positions in new_events that get an EventIdentity
     in_payload: dict[str, dt.datetime] = {}
@@ -478,7 +489,7 @@ def _store(valid: list[tuple[int, dict]], context, *, job, entity, now) -> tuple
             index_rows.append([])
             continue
         row = _event_row(event, event_id, event_hash, context, job, locations, entity, now)
-        in_payload[event_id] = row.event_time
+        in_payload[event_id] = row["event_time"]
         if declaration is not None:
             known_declarations.add((event_id, json.dumps(declaration, sort_keys=True)))
         identities.append(len(new_events))
@@ -486,38 +497,84 @@ def _store(valid: list[tuple[int, dict]], context, *, job, entity, now) -> tuple
         index_rows.append(identifier_rows(event))
 
     with transaction.atomic():
-        created = EpcisEvent.objects.bulk_create(new_events, batch_size=BATCH_SIZE)
-        if any(row.pk is None for row in created):
-            # bulk_create returns ids on PostgreSQL (RETURNING, also on the partitioned table) and
-            # SQLite ≥ 3.35; without them the index rows could not refer to their events.
-            raise RuntimeError("the database did not return the ids of bulk-created events")
-        EventIdentity.objects.bulk_create(
-            [EventIdentity(event_id=created[pos].event_id, stored_event_id=created[pos].pk,
-                           event_time=created[pos].event_time) for pos in identities], batch_size=BATCH_SIZE)
-        EventIdentifier.objects.bulk_create(
-            [EventIdentifier(event_id=row.pk, event_time=row.event_time, **fields)
-             for row, rows in zip(created, index_rows, strict=True) for fields in rows], batch_size=BATCH_SIZE)
-    return len(created), duplicates
+        if connection.vendor == "postgresql":
+            _copy_rows(new_events, identities, index_rows)
+        else:
+            _insert_rows(new_events, identities, index_rows)
+    return len(new_events), duplicates
 
 
-def _event_row(event, event_id, event_hash, context, job, locations, entity, now, *, event_time=None) -> EpcisEvent:
+EVENT_COLUMNS = ("id", "event_id", "event_hash", "event_type", "action", "event_time", "event_time_zone_offset",
+                 "record_time", "biz_step", "disposition", "read_point", "biz_location", "entity_id", "region_code",
+                 "has_error_declaration", "error_declaration", "document", "job_id")
+JSON_POSITIONS = (EVENT_COLUMNS.index("error_declaration"), EVENT_COLUMNS.index("document"))
+IDENTIFIER_COLUMNS = ("event_id", "event_time", "role", "identifier", "class_key", "quantity", "uom", "kind")
+
+
+def _copy_rows(events: list[dict], identities: list[int], index_rows: list[list[dict]]) -> None:
+    """PostgreSQL: reserve the events' ids from their sequence in one statement, then ``COPY … FROM
+    STDIN`` the events, identities and identifier rows (inside the caller's transaction). A unique
+    violation (a concurrent capture of the same event ID) surfaces as Django's IntegrityError."""
+    if not events:
+        return
+    event_table = EpcisEvent._meta.db_table
+    with connection.cursor() as cursor, connection.wrap_database_errors:
+        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                       [event_table, len(events)])
+        pks = [row[0] for row in cursor.fetchall()]
+        raw = cursor.cursor
+        with raw.copy(f"COPY {event_table} ({', '.join(EVENT_COLUMNS)}) FROM STDIN") as copy:
+            for pk, row in zip(pks, events, strict=True):
+                row["id"] = pk
+                values = [row[name] for name in EVENT_COLUMNS]
+                for position in JSON_POSITIONS:  # COPY's text form of jsonb is the JSON text
+                    values[position] = json.dumps(values[position]) if values[position] is not None else None
+                copy.write_row(values)
+        with raw.copy(f"COPY {EventIdentity._meta.db_table} (event_id, stored_event_id, event_time) "
+                      f"FROM STDIN") as copy:
+            for pos in identities:
+                row = events[pos]
+                copy.write_row((row["event_id"], row["id"], row["event_time"]))
+        with raw.copy(f"COPY {EventIdentifier._meta.db_table} ({', '.join(IDENTIFIER_COLUMNS)}) FROM STDIN") as copy:
+            for row, rows in zip(events, index_rows, strict=True):
+                for fields in rows:
+                    copy.write_row((row["id"], row["event_time"], fields["role"], fields["identifier"],
+                                    fields["class_key"], fields["quantity"], fields["uom"], fields["kind"]))
+
+
+def _insert_rows(events: list[dict], identities: list[int], index_rows: list[list[dict]]) -> None:
+    """Other databases (SQLite in development): bulk INSERTs through the ORM, which return the ids."""
+    created = EpcisEvent.objects.bulk_create([EpcisEvent(**row) for row in events], batch_size=BATCH_SIZE)
+    if any(row.pk is None for row in created):
+        # bulk_create returns ids on SQLite ≥ 3.35; without them the index rows could not refer to events.
+        raise RuntimeError("the database did not return the ids of bulk-created events")
+    EventIdentity.objects.bulk_create(
+        [EventIdentity(event_id=created[pos].event_id, stored_event_id=created[pos].pk,
+                       event_time=created[pos].event_time) for pos in identities], batch_size=BATCH_SIZE)
+    EventIdentifier.objects.bulk_create(
+        [EventIdentifier(event_id=row.pk, event_time=row.event_time, **fields)
+         for row, rows in zip(created, index_rows, strict=True) for fields in rows], batch_size=BATCH_SIZE)
+
+
+def _event_row(event, event_id, event_hash, context, job, locations, entity, now, *, event_time=None) -> dict:
+    """The ``EpcisEvent`` column values of one event (``id`` is given when it is written)."""
     document = dict(event)
     document.setdefault("eventID", event_id)
     if "@context" not in document and context is not None:
         document["@context"] = context
     declaration = event.get("errorDeclaration") if isinstance(event.get("errorDeclaration"), dict) else None
     entity_id, region_code = _owner(event, locations, entity)
-    return EpcisEvent(
-        event_id=event_id[:255], event_hash=event_hash, event_type=event.get("type"),
-        action=event.get("action") or "", event_time=event_time or _parse_time(event.get("eventTime")),
-        event_time_zone_offset=event.get("eventTimeZoneOffset") or "", record_time=now,
-        biz_step=_word(event.get("bizStep"), CBV_PREFIXES["bizStep"])[:255],
-        disposition=_word(event.get("disposition"), CBV_PREFIXES["disposition"])[:255],
-        read_point=(_canonical(_location_id(event, "readPoint")) or "")[:255],
-        biz_location=(_canonical(_location_id(event, "bizLocation")) or "")[:255],
-        entity_id=entity_id, region_code=region_code or "", has_error_declaration=declaration is not None,
-        error_declaration=declaration, document=document, job=job,
-    )
+    return {
+        "id": None, "event_id": event_id[:255], "event_hash": event_hash, "event_type": event.get("type"),
+        "action": event.get("action") or "", "event_time": event_time or _parse_time(event.get("eventTime")),
+        "event_time_zone_offset": event.get("eventTimeZoneOffset") or "", "record_time": now,
+        "biz_step": _word(event.get("bizStep"), CBV_PREFIXES["bizStep"])[:255],
+        "disposition": _word(event.get("disposition"), CBV_PREFIXES["disposition"])[:255],
+        "read_point": (_canonical(_location_id(event, "readPoint")) or "")[:255],
+        "biz_location": (_canonical(_location_id(event, "bizLocation")) or "")[:255],
+        "entity_id": entity_id, "region_code": region_code or "", "has_error_declaration": declaration is not None,
+        "error_declaration": declaration, "document": document, "job_id": job.pk if job is not None else None,
+    }
 
 
 # --- the job as the REST bindings describe it -----------------------------------------------------------

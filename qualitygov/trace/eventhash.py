@@ -26,6 +26,7 @@ import re
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 from urllib.parse import quote, unquote, urlsplit
 
 __all__ = [
@@ -281,6 +282,9 @@ def _canonical_digital_link(value: str) -> str | None:
     return DL_ROOT + "/".join(out)
 
 
+# A pure function of its string (module constants only, immutable result): the same locations, parties
+# and class keys recur in thousands of events of a capture, so each is parsed once (bounded memory).
+@lru_cache(maxsize=50_000)
 def canonical_identifier(value: str) -> str:
     """The canonical form of an identifier for the pre-hash: EPC URNs and GS1 Digital Link URIs (any
     domain, short or numeric AI names, with or without query string) become ``https://id.gs1.org/…``;

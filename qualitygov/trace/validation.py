@@ -4,7 +4,10 @@ Two layers, both pure (no database):
 
 1. the official EPCIS 2.0 JSON schema (GS1, ``EPCIS-JSON-Schema.json``), with ``format`` enforced for
    ``uri`` (rfc3986-validator) and ``date-time`` (RFC 3339, checked here because jsonschema only checks
-   it when the optional rfc3339-validator is installed);
+   it when the optional rfc3339-validator is installed). A document is checked as its envelope and then
+   event by event against the schema's event definition; each is first tested by the schema compiled
+   to Python code by fastjsonschema (:func:`compile_fast`, fast) and only what it refuses goes through
+   jsonschema, whose errors become the problems;
 2. business rules of EPCIS 2.0 / CBV 2.0 that the schema cannot express: event time not in the future
    beyond :data:`FUTURE_TOLERANCE`, ``eventTimeZoneOffset`` well formed, CBV words not written as
    ``urn:epcglobal:cbv:`` URNs in JSON, AggregationEvent parent/children, children commissioned before
@@ -26,9 +29,10 @@ import datetime as dt
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
+import fastjsonschema
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -62,9 +66,10 @@ EVENT_TYPES = ("ObjectEvent", "AggregationEvent", "TransactionEvent", "Transform
 
 # The same negative pattern as the schema's vocab-other-uri: CBV words in the URN (XML) form.
 CBV_URN_RE = re.compile(r"^(urn:epcglobal:cbv:|https?://ns\.gs1\.org/cbv/)")
-TIMEZONE_OFFSET_RE = re.compile(r"^[+-]((0[0-9]|1[0-3]):[0-5][0-9]|14:00)$")
+# \Z, not $: "$" would also match before a final newline ("+08:00\n" is not an offset).
+TIMEZONE_OFFSET_RE = re.compile(r"^[+-]((0[0-9]|1[0-3]):[0-5][0-9]|14:00)\Z")
 RFC3339_RE = re.compile(
-    r"^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$"
+    r"^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})\Z"
 )
 EVENT_HASH_ID_RE = re.compile(r"^ni:///sha-256;[0-9a-f]{64}\?ver=CBV2\.0$")
 UUID_URN_RE = re.compile(r"^urn:uuid:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -156,7 +161,7 @@ def _is_rfc3339(value) -> bool:
 
 
 def _is_uri(value) -> bool:
-    return not isinstance(value, str) or validate_rfc3986(value, rule="URI") is not None
+    return not isinstance(value, str) or _is_uri_text(value)
 
 
 def format_checker() -> FormatChecker:
@@ -164,7 +169,7 @@ def format_checker() -> FormatChecker:
     ``uri`` (RFC 3986, absolute URI) and ``date-time`` (RFC 3339) checks that never silently vanish."""
     checker = FormatChecker(formats=())
     checker.checkers = dict(Draft7Validator.FORMAT_CHECKER.checkers)
-    checker.checks("uri")(_is_uri)
+    checker.checks("uri")(_is_uri)  # the same checks as the fast path's FAST_FORMATS
     checker.checks("date-time")(_is_rfc3339)
     return checker
 
@@ -180,6 +185,87 @@ def schema_validator() -> Draft7Validator:
 
 
 # --------------------------------------------------------------------------------------------------
+# The schema compiled by fastjsonschema (the fast acceptance test)
+#
+# jsonschema interprets the schema anew for every instance (a validator object per keyword and
+# subschema, a registry lookup per $ref): about 2 ms for one event of the official schema. Capture
+# only needs to know quickly that an event is valid; the detailed errors matter only for the few that
+# are not. So fastjsonschema compiles the schema once into Python code, with the same format checks as
+# jsonschema here (:data:`FAST_FORMATS`); an instance it accepts is valid, and an instance it refuses is
+# handed to jsonschema, whose errors become the problems. Tests compare both on the official examples
+# and on thousands of mutated events.
+#
+# One known difference, on the safe side: fastjsonschema reads ``$`` in a ``pattern`` as the very end
+# of the text (as ECMA-262 does), Python's ``re.search`` in jsonschema also before a final newline. So a
+# value such as "+08:00\n" is refused by the fast path and accepted by jsonschema; such a disagreement
+# refuses the event (see :func:`_schema_problems`).
+
+
+@lru_cache(maxsize=65_536)  # the same URIs (bizStep, readPoint, locations…) recur in every event
+def _is_uri_text(value: str) -> bool:
+    return validate_rfc3986(value, rule="URI") is not None
+
+
+# Format name → the check used by both jsonschema (format_checker) and fastjsonschema (formats=).
+FAST_FORMATS: dict[str, Callable[[str], bool]] = {"uri": _is_uri_text, "date-time": _is_rfc3339}
+
+
+def _formats_used(schema) -> set[str]:
+    found: set[str] = set()
+    if isinstance(schema, dict):
+        if isinstance(schema.get("format"), str):
+            found.add(schema["format"])
+        for value in schema.values():
+            found |= _formats_used(value)
+    elif isinstance(schema, list):
+        for value in schema:
+            found |= _formats_used(value)
+    return found
+
+
+def _refuse_remote(uri: str):
+    raise fastjsonschema.JsonSchemaDefinitionException(f"remote $ref not allowed (offline): {uri}")
+
+
+class _NoRemote(dict):
+    """fastjsonschema's handlers by URI scheme: every scheme refuses (an unlisted one would be fetched
+    with urllib)."""
+
+    def __contains__(self, scheme) -> bool:
+        return True
+
+    def __missing__(self, scheme):
+        return _refuse_remote
+
+
+def compile_fast(schema: dict, pointer: str = "#") -> Callable[[object], bool]:
+    """A predicate compiled by fastjsonschema: True exactly when an instance is valid against the
+    subschema of ``schema`` at the local JSON pointer ``pointer`` (``"#"``: the whole schema).
+
+    The subschema is compiled as the same document entered through ``{"$ref": pointer}`` (draft-07
+    ignores keywords beside ``$ref``), so its ``$ref``s into the document's definitions resolve as in
+    jsonschema. Formats are checked by :data:`FAST_FORMATS`; a format the schema uses that is not
+    there raises ValueError (fastjsonschema would silently skip it). ``$ref``s outside the document
+    are refused, never fetched. Defaults are not written into the instance (``use_default=False``).
+    """
+    unknown = _formats_used(schema) - set(FAST_FORMATS)
+    if unknown:
+        raise ValueError(f"schema formats without a fast check: {sorted(unknown)}")
+    definition = schema if pointer == "#" else {**schema, "$ref": pointer}
+    validate = fastjsonschema.compile(
+        definition, handlers=_NoRemote(), formats=FAST_FORMATS, use_default=False, detailed_exceptions=False,
+    )
+
+    def accepts(instance) -> bool:
+        try:
+            validate(instance)
+        except Exception:  # noqa: BLE001 — any failure of the fast path just hands the instance to jsonschema
+            return False
+        return True
+    return accepts
+
+
+# --------------------------------------------------------------------------------------------------
 # Helpers
 
 
@@ -191,6 +277,11 @@ def _parse_time(value) -> dt.datetime | None:
     """An RFC 3339 timestamp as an aware datetime, or None when it is not one."""
     if not isinstance(value, str):
         return None
+    return _parse_time_text(value)
+
+
+@lru_cache(maxsize=65_536)  # each event's times are read by several rules and by capture (datetimes are immutable)
+def _parse_time_text(value: str) -> dt.datetime | None:
     match = RFC3339_RE.match(value)
     if not match:
         return None
@@ -232,22 +323,6 @@ def _local(code: str, message: str, parts: list) -> Problem:
     """A problem located relative to an event (re-based by the document validator)."""
     pointer = _pointer(parts)
     return Problem(code=code, message=message, field=pointer, pointer=pointer)
-
-
-def _items(value, path: tuple):
-    """Yield (parts, value) for every position of ``path`` ("*" = each list item) present in value."""
-    if not path:
-        yield [], value
-        return
-    head, rest = path[0], path[1:]
-    if head == "*":
-        if isinstance(value, list):
-            for index, item in enumerate(value):
-                for parts, found in _items(item, rest):
-                    yield [index, *parts], found
-    elif isinstance(value, dict) and head in value:
-        for parts, found in _items(value[head], rest):
-            yield [head, *parts], found
 
 
 def context_terms(*contexts) -> set[str]:
@@ -308,10 +383,28 @@ def check_cbv_urns(event: dict) -> list[Problem]:
     binding's ``urn:epcglobal:cbv:...`` URNs."""
     problems = []
     for path in VOCABULARY_FIELDS:
-        for parts, value in _items(event, path):
+        if path[0] not in event:  # most events name few of these fields: skip the walk
+            continue
+        found: list[tuple[list, object]] = []
+        _collect(event, path, [], found)
+        for parts, value in found:
             if isinstance(value, str) and CBV_URN_RE.match(value):
                 problems.append(_cbv_problem(value, parts))
     return problems
+
+
+def _collect(value, path: tuple, parts: list, found: list) -> None:
+    """Append (parts, value) for every position of ``path`` ("*" = each list item) present in value."""
+    if not path:
+        found.append((parts, value))
+        return
+    head, rest = path[0], path[1:]
+    if head == "*":
+        if isinstance(value, list):
+            for index, item in enumerate(value):
+                _collect(item, rest, [*parts, index], found)
+    elif isinstance(value, dict) and head in value:
+        _collect(value[head], rest, [*parts, head], found)
 
 
 def _cbv_problem(value: str, parts: list) -> Problem:
@@ -478,14 +571,20 @@ def check_extension_fields(event: dict, terms: set[str] | frozenset[str] = STAND
     problems = []
 
     def visit(value, parts: list, inside_extension: bool):
+        # Only containers are visited (scalars name no fields); paths are built only where needed.
         if isinstance(value, list):
             for index, item in enumerate(value):
-                visit(item, [*parts, index], inside_extension)
+                if isinstance(item, dict | list):
+                    visit(item, [*parts, index], inside_extension)
             return
         if not isinstance(value, dict):
             return
         for key, item in value.items():
             if not isinstance(key, str) or key.startswith("@"):
+                continue
+            if ":" not in key and not inside_extension and parts != ["ilmd"]:
+                if isinstance(item, dict | list):
+                    visit(item, [*parts, key], inside_extension or key == "ilmd")
                 continue
             here = [*parts, key]
             if ":" in key:
@@ -506,8 +605,6 @@ def check_extension_fields(event: dict, terms: set[str] | frozenset[str] = STAND
                       "且前缀须在 @context 中定义。") % {"field": _field_name(here), "name": key},
                     here,
                 ))
-            else:
-                visit(item, here, inside_extension or key == "ilmd")
 
     visit({k: v for k, v in event.items() if k != "@context"}, [], False)
     return problems
@@ -648,12 +745,71 @@ def _alternatives_problem(error: SchemaError, parts: list) -> Problem | None:
                   % {"field": _field_name(parts)}, parts)
 
 
-def _schema_problems(instance) -> list[Problem]:
-    problems = []
-    for error in schema_validator().iter_errors(instance):
+# Where the official schema describes one event of a document's eventList.
+EVENT_SCHEMA = "#/definitions/EPCIS-Document-Event"
+
+
+@dataclasses.dataclass(frozen=True)
+class _SchemaParts:
+    validator: Draft7Validator
+    # fastjsonschema predicates by local pointer: "#" (the whole schema) and EVENT_SCHEMA.
+    fast: dict[str, Callable[[object], bool]]
+    # True when the schema checks eventList only item by item (``items``: one event subschema, nothing
+    # else on the array), so a document is valid exactly when its envelope (with the list emptied) and
+    # each event against EVENT_SCHEMA are.
+    events_separable: bool
+    by_pointer: dict
+
+
+_PARTS: list[_SchemaParts] = []
+
+
+def _resolve(schema: dict, pointer: str):
+    node = schema
+    for part in pointer[1:].split("/")[1:]:
+        node = node[part.replace("~1", "/").replace("~0", "~")]
+    return node
+
+
+def _schema_parts() -> _SchemaParts:
+    """The schema validator with its fastjsonschema predicates, compiled once per schema (again only
+    when :func:`schema_validator` is rebuilt, e.g. for another EPCIS_SCHEMA_PATH)."""
+    validator = schema_validator()
+    if not _PARTS or _PARTS[0].validator is not validator:
+        schema = validator.schema
+        try:
+            body = _resolve(schema, "#/definitions/epcisDocument/properties/epcisBody/properties/eventList")
+            separable = body == {"$ref": "#/definitions/eventList"} and _resolve(
+                schema, "#/definitions/eventList") == {"type": "array", "items": {"$ref": EVENT_SCHEMA}}
+        except (KeyError, TypeError):
+            separable = False
+        fast = {"#": compile_fast(schema)}
+        if separable:
+            fast[EVENT_SCHEMA] = compile_fast(schema, EVENT_SCHEMA)
+        _PARTS[:] = [_SchemaParts(validator, fast, separable, {"#": validator})]
+    return _PARTS[0]
+
+
+def _schema_problems(instance, pointer: str = "#") -> list[Problem]:
+    """Problems of ``instance`` against the subschema at ``pointer`` (default: the whole schema), with
+    paths relative to the instance. The fastjsonschema predicate accepts valid instances quickly;
+    jsonschema explains the others."""
+    parts = _schema_parts()
+    if parts.fast[pointer](instance):
+        return []
+    validator = parts.by_pointer.get(pointer)
+    if validator is None:
+        base = parts.validator.schema.get("$id", "")
+        validator = parts.by_pointer[pointer] = parts.validator.evolve(schema={"$ref": base + pointer})
+    problems, errors = [], 0
+    for error in validator.iter_errors(instance):
+        errors += 1
         problem = _schema_problem(error)
         if problem is not None:
             problems.append(problem)
+    if not errors:
+        # The two readings of the schema disagree: refuse (never accept what one of them refuses).
+        problems.append(_local("schema_violation", _("内容不符合 EPCIS 2.0 JSON 模式。"), []))
     return problems
 
 
@@ -706,8 +862,11 @@ def validate_document(
     in_document = commissioned_epcs(events)
 
     # Document-level problems: the schema's errors outside eventList, plus namespaced header fields.
+    # The schema is checked for the envelope (eventList emptied) and then event by event, when it allows
+    # (see _SchemaParts.events_separable); otherwise in one pass over the whole document.
     doc_rules = check_extension_fields({k: v for k, v in doc.items() if k not in ("epcisBody", "@context")}, terms)
-    schema = _schema_problems(doc)
+    separate = _schema_parts().events_separable and isinstance(body, dict) and isinstance(body.get("eventList"), list)
+    schema = _schema_problems({**doc, "epcisBody": {**body, "eventList": []}} if separate else doc)
     inside = "/" + "/".join(base) + "/"
     problems = _merge(doc_rules, [p for p in schema if not p.pointer.startswith(inside)])
 
@@ -715,7 +874,11 @@ def validate_document(
         prefix = _pointer([*base, index])
         rules = check_event(event, now=now, terms=terms, known_commissioned=known_commissioned,
                             commissioned_in_document=in_document)
-        own_schema = [p for p in schema if p.pointer == prefix or p.pointer.startswith(prefix + "/")]
+        if separate:
+            own_schema = [dataclasses.replace(p, pointer=prefix + p.pointer)
+                          for p in _schema_problems(event, EVENT_SCHEMA)]
+        else:
+            own_schema = [p for p in schema if p.pointer == prefix or p.pointer.startswith(prefix + "/")]
         event_id = event.get("eventID") if isinstance(event, dict) and isinstance(event.get("eventID"), str) else None
         located = [dataclasses.replace(p, pointer=prefix + p.pointer) for p in rules]
         for problem in _merge(located, own_schema):

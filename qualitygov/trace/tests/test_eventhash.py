@@ -241,3 +241,18 @@ def test_canonical_identifier(value, expected):
 def test_invalid_events_are_refused(event):
     with pytest.raises(ValueError):
         prehash_string(event)
+
+
+def test_repeated_identifiers_are_parsed_once_and_answer_the_same():
+    """The bounded cache returns what a fresh parse returns (a GS1 key and a plain URI alike) and
+    serves a repeated identifier without parsing it again."""
+    values = ["urn:epc:id:sgtin:0614141.107346.2017", "https://example.com/01/09520123456788/21/abc",
+              "urn:epcglobal:cbv:bt:0614141073467:1152"]
+    canonical_identifier.cache_clear()
+    first = [canonical_identifier(v) for v in values]
+    misses = canonical_identifier.cache_info().misses
+    assert [canonical_identifier(v) for v in values] == first
+    assert canonical_identifier.cache_info().misses == misses
+    assert canonical_identifier.cache_info().hits >= len(values)
+    assert first[0] == "https://id.gs1.org/01/10614141073464/21/2017"  # indicator digit 1 leads the GTIN
+    assert canonical_identifier.cache_info().maxsize == 50_000
