@@ -275,15 +275,13 @@ def _terms(case: Case) -> str:
 
 def _find_similar(case: Case, exclude: list[int], user=None) -> list:
     similarity = _similarity()
-    find = getattr(similarity, "find_similar", None)
+    find = getattr(similarity, "find_similar_to_case", None)
     if find is None:
         return []
     # Only cases the reader may see (an officer entering a submission sees duplicates in its own scope).
-    scope = {"user": user} if user is not None else {}
+    # The case's names and address are passed with it, so they never count as shared evidence.
     try:
-        return list(find(text=f"{case.respondent_name} {case.product_name} {case.facts}",
-                         respondent_entity_id=case.respondent_entity_id, product_id=case.product_id,
-                         exclude_case_ids=exclude, limit=5, **scope))
+        return list(find(case, user=user, exclude_case_ids=exclude, limit=5))
     except Exception:  # noqa: BLE001 - the submission is stored; an index fault must not lose it
         logger.exception("similar-case lookup failed for case %s", case.pk)
         return []

@@ -8,8 +8,10 @@
   post is redirected to the case that remains. A refused merge answers 400 with the reason in Chinese
   and changes nothing.
 
-The later-received case of a pair is offered as the duplicate of the earlier one: the first report
-stays the case that is handled (and the one whose reporter may be rewarded, ``rewards``).
+The direction offered is ``similarity.merge_order``'s, the one ``similarity.merge`` accepts: the case
+further along in its workflow (accepted, mediating, filed …) is kept and the other folded into it; at
+equal progress the earlier received case is kept (the first report, whose reporter may be rewarded,
+``rewards``). A candidate is flagged "疑似重复" only with enough shared text (``Similar.likely_duplicate``).
 """
 
 from __future__ import annotations
@@ -35,22 +37,23 @@ class MergeForm(forms.Form):
     into = forms.IntegerField(label=gettext_lazy("合并至"))
 
 
-def _ordered(a: Case, b: Case) -> tuple[Case, Case]:
-    """(duplicate, into): the later-received case is the duplicate of the earlier."""
-    return (a, b) if (a.received_on, a.pk) > (b.received_on, b.pk) else (b, a)
+def _why_kept(duplicate: Case, into: Case) -> str:
+    if similarity.progress(into) > similarity.progress(duplicate):
+        return _("保留办理进度较快的案件")
+    return _("办理进度相同，保留先收到的案件")
 
 
 def panel_context(user, case: Case) -> dict:
-    """Candidates for ``case`` among the cases ``user`` may see, with what the user may do with each."""
-    results = similarity.find_similar(text=similarity.case_text(case), respondent_entity_id=case.respondent_entity_id,
-                                      product_id=case.product_id, exclude_case_ids=[case.pk], user=user)
+    """Candidates for ``case`` among the cases ``user`` may see, with what the user may do with each and
+    the merge direction ``similarity.merge`` accepts."""
+    results = similarity.find_similar_to_case(case, user=user)
     changeable = set(Case.objects.restrict(user, CHANGE).filter(pk__in=[case.pk, *[r.case.pk for r in results]])
                      .values_list("pk", flat=True))
     case_open = case.status not in similarity.CLOSED_STATUSES
     rows = []
     for result in results:
         other = result.case
-        duplicate, into = _ordered(case, other)
+        duplicate, into = similarity.merge_order(case, other)
         why_not = ""
         if not case_open:
             why_not = _("本案已办结或已合并")
@@ -60,8 +63,10 @@ def panel_context(user, case: Case) -> dict:
             why_not = _("承办单位不同")
         elif not {case.pk, other.pk} <= changeable:
             why_not = _("无办理权限")
-        rows.append({"result": result, "duplicate": duplicate, "into": into, "why_not": why_not})
-    return {"case": case, "rows": rows, "threshold": similarity.LIKELY_DUPLICATE}
+        rows.append({"result": result, "duplicate": duplicate, "into": into, "why_not": why_not,
+                     "why_kept": _why_kept(duplicate, into)})
+    return {"case": case, "rows": rows, "threshold": similarity.LIKELY_DUPLICATE,
+            "text_threshold": similarity.DUPLICATE_MIN_TEXT}
 
 
 class CaseSimilarView(ScopedViewMixin, View):

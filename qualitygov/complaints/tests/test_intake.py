@@ -248,15 +248,17 @@ def test_similar_cases_are_offered_when_the_index_exists(monkeypatch, registry):
     calls = []
     first = intake.submit(**complaint_kwargs(registry["nanguan"]["entity"])).cases[0]
 
-    def find_similar(*, text, respondent_entity_id=None, product_id=None, exclude_case_ids=(), limit=5):
-        calls.append((text, respondent_entity_id, tuple(exclude_case_ids)))
+    def find_similar_to_case(case, *, user=None, exclude_case_ids=(), limit=5):
+        calls.append((case, tuple(exclude_case_ids)))
         return [(first, 0.9, ["same respondent"])]
 
-    fake = types.SimpleNamespace(find_similar=find_similar, segment=lambda text: ["制动", "软管"])
+    fake = types.SimpleNamespace(find_similar_to_case=find_similar_to_case, segment=lambda text: ["制动", "软管"])
     monkeypatch.setattr(intake, "_similarity", lambda: fake)
     result = intake.submit(**complaint_kwargs(registry["nanguan"]["entity"]))
     assert result.similar == [(first, 0.9, ["same respondent"])]
-    assert calls[0][1] == registry["nanguan"]["entity"].pk and result.cases[0].pk in calls[0][2]
+    asked, excluded = calls[0]
+    assert asked.pk == result.cases[0].pk and asked.respondent_entity_id == registry["nanguan"]["entity"].pk
+    assert result.cases[0].pk in excluded
     assert result.cases[0].terms == "制动 软管"
 
 
