@@ -22,16 +22,29 @@ was reached, upstream only events at or before it. A batch (GTIN + batch) trace 
 items too; a serial's forward trace follows that item only (and the containers it travels in), its
 backward trace also its batch (the batch's origin is the item's origin).
 
-SQL strategy: breadth-first and set-based, four queries per step whatever the size of the frontier —
-(1) the ids of the events naming any frontier identifier or class (``EventIdentifier`` indexes
-(identifier, role) and (class_key, role); the whole frontier is one array parameter: ``= ANY(%s)`` on
-PostgreSQL, ``json_each(%s)`` on SQLite), (2) those of them the user may see
-(``EpcisEvent.objects.restrict(user)``) with their type, step and time, (3) which of those carry an
-error declaration (index on event_id; they are left out), (4) every identifier row of the newly seen
-events (index (event)). Events already read are kept and not read again. The walk stops at
-``max_depth`` steps or ``max_nodes`` nodes, saying so in ``summary["truncated"]``. A recursive CTE
-was not used: the direction rules per event type, the time order and the scope filter are simpler
-and as fast as set-based steps from Python (a trace is a handful of steps deep).
+SQL strategy: breadth-first and set-based, three queries per step whatever the size of the frontier
+(issue 5, item 9: the trace is measured beside a recursive SQL query in ``bench/bench_trace.py``):
+
+1. the ids of the events naming any frontier identifier or class, and their time range (``EventIdentifier``
+   indexes (identifier, role) and (class_key, role); the frontier is one array parameter: ``= ANY(%s)``
+   on PostgreSQL, ``json_each(%s)`` on SQLite; the ids come back as one array, not a row each);
+2. of those not read before, the events with a ``visible`` flag — the scope of
+   ``EpcisEvent.objects.restrict(user)`` compiled into the query, and no error declaration — by
+   ``id = ANY(array)`` within their time range (the event table is partitioned by event time on
+   PostgreSQL: the range prunes partitions when the query is planned); times come back as UTC text,
+   parsed once per distinct value;
+3. every identifier row of the visible ones but those of the place role the direction never reads.
+
+Events already read are kept and not read again; ``_Walk.apply`` applies the rules above to each
+touched event in id order. The walk stops at ``max_depth`` steps or ``max_nodes`` nodes, saying so in
+``summary["truncated"]``. The result is assembled from tuples (no model instances, one Location query).
+
+Why not one recursive CTE: a node is followed from the time it was *first* reached (breadth-first, then
+event order; a batch's serialised item reached in a step sets the time from which later events of that
+step are followed), which a recursive term — it sees only the previous iteration's rows — cannot know,
+so a CTE would give other answers on some stores. Computing the plain ObjectEvents' edges in SQL per
+step (a variant tried on 2026-12-01, see the benchmark's docstring) was slower than reading the rows:
+the Python work it saves is small beside building the result.
 
 Scope. Only events the user may see are followed (a county officer: events at its county's locations;
 an enterprise user: its entity's events). A place that a visible event names but that lies outside the
@@ -45,9 +58,11 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import re
 from collections import defaultdict
 from decimal import Decimal
 
+from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import connection
 from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext as _
@@ -175,145 +190,219 @@ def parse_start(text: str) -> identifiers.GS1Key:
 
 # --- the store, set-based ---------------------------------------------------------------------------
 
+_CANONICAL_GLN = re.compile(r"https://id\.gs1\.org/414/[0-9]{13}")
 
-def _in_param(values) -> tuple[str, object]:
+
+def _pg_array(values) -> str:
+    """A PostgreSQL array literal of ``values`` (one text parameter: much cheaper to send than a list the
+    driver adapts element by element, which costs more than the query for a large trace)."""
+    if values and isinstance(values[0], int):
+        return "{" + ",".join(map(str, values)) + "}"
+    return "{" + ",".join("NULL" if v is None else '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+                          for v in values) + "}"
+
+
+def _in_param(values, sql_type: str = "varchar") -> tuple[str, object]:
     """SQL membership in one parameter: an array on PostgreSQL, a JSON list read by json_each on SQLite."""
     values = list(values)
     if connection.vendor == "postgresql":
-        return "= ANY(%s)", values
+        return f"= ANY(%s::{sql_type}[])", _pg_array(values)
     return "IN (SELECT value FROM json_each(%s))", json.dumps(values)
-
-
-def _touching_events(frontier: set[str]) -> dict[int, dt.datetime]:
-    """Ids (and times) of the events naming any identifier (or class) of ``frontier``: one query, each
-    half on its own index ((identifier, role), (class_key, role))."""
-    table = EventIdentifier._meta.db_table
-    member, param = _in_param(sorted(frontier))
-    sql = (f"SELECT event_id, event_time FROM {table} WHERE identifier {member} "
-           f"UNION SELECT event_id, event_time FROM {table} WHERE class_key {member}")
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [param, param])
-        return dict(cursor.fetchall())
-
-
-def _visible_events(events: dict[int, dt.datetime], user) -> dict[int, dict]:
-    """Type, action, step, time and place of those of ``events`` (id → time) the user may see.
-
-    On PostgreSQL ``id = ANY(array)`` with the events' time range: the table is partitioned by event
-    time, so the range prunes partitions and each remaining one answers with one index scan (an
-    ``IN (subquery)`` would probe every partition once per id)."""
-    queryset = EpcisEvent.objects.all() if user is None else EpcisEvent.objects.restrict(user)
-    fields = ("id", "event_id", "event_type", "action", "biz_step", "event_time", "biz_location")
-    if connection.vendor == "postgresql":
-        table = EpcisEvent._meta.db_table
-        queryset = queryset.filter(event_time__gte=min(events.values()), event_time__lte=max(events.values()))
-        queryset = queryset.extra(where=[f'"{table}"."id" = ANY(%s::bigint[])'], params=[list(events)])
-    else:
-        queryset = queryset.filter(id__in=_members(list(events), "bigint"))
-    found = {row[0]: dict(zip(fields, row, strict=True)) for row in queryset.order_by().values_list(*fields)}
-    if found:
-        # An event declared erroneous (EPCIS 2.0 errorDeclaration; see trace.capture) is not evidence of
-        # where goods went: leave it out (its corrective events, if any, are ordinary events).
-        declared = EpcisEvent.objects.filter(has_error_declaration=True)
-        ids = [event["event_id"] for event in found.values()]
-        if connection.vendor == "postgresql":
-            # A declaration row has its event's time: the time range prunes partitions here too.
-            declared = declared.filter(event_time__gte=min(events.values()), event_time__lte=max(events.values()))
-            declared = declared.extra(where=[f'"{EpcisEvent._meta.db_table}"."event_id" = ANY(%s)'], params=[ids])
-        else:
-            declared = declared.filter(event_id__in=_members(ids, "varchar"))
-        wrong = set(declared.values_list("event_id", flat=True))
-        found = {pk: event for pk, event in found.items() if event["event_id"] not in wrong}
-    return found
 
 
 def _members(values, sql_type: str) -> RawSQL:
     """A subquery yielding ``values`` from one parameter, for ``field__in`` (no parameter per value)."""
-    member, param = _in_param(values)
+    member, param = _in_param(values, sql_type)
     if connection.vendor == "postgresql":
         return RawSQL(f"SELECT unnest(%s::{sql_type}[])", [param])
     return RawSQL("SELECT value FROM json_each(%s)", [param])
 
 
-def _identifier_rows(event_ids: list[int]) -> dict[int, list[tuple]]:
-    """Every identifier row of ``event_ids`` (role, identifier, class_key, quantity, uom, kind): one query."""
+def _scope_condition(user) -> tuple[str, list]:
+    """The WHERE condition of ``EpcisEvent.objects.restrict(user)`` as SQL on the unaliased event table,
+    so that the scope rules stay those of the model (``EpcisEvent.apply_scope``) inside raw SQL."""
+    if user is None:
+        return "1 = 1", []
+    query = EpcisEvent.objects.restrict(user).query
+    try:
+        sql, params = query.get_compiler(connection=connection).compile(query.where)
+    except EmptyResultSet:
+        return "1 = 0", []
+    except FullResultSet:
+        return "1 = 1", []
+    return (f"({sql})" if sql else "1 = 1"), list(params)
+
+
+def _touched_events(frontier: set[str]) -> tuple[list[int], dt.datetime | None, dt.datetime | None]:
+    """The ids of the events naming any identifier (or class) of ``frontier``, and their time range: one
+    query, each half on its own index ((identifier, role), (class_key, role)). The ids come back as one
+    array (tens of thousands of rows would cost more to read than to find)."""
     table = EventIdentifier._meta.db_table
-    member, param = _in_param(event_ids)
+    member, param = _in_param(sorted(frontier))
+    touched = (f"SELECT event_id, event_time FROM {table} WHERE identifier {member} "
+               f"UNION SELECT event_id, event_time FROM {table} WHERE class_key {member}")
     if connection.vendor == "postgresql":
-        member = "= ANY(%s::bigint[])"
+        sql = f"SELECT array_agg(event_id)::text, min(event_time), max(event_time) FROM ({touched}) t"
+    else:
+        sql = f"SELECT json_group_array(event_id), min(event_time), max(event_time) FROM ({touched}) t"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [param, param])
+        ids, lo, hi = cursor.fetchone()
+    if not ids or ids in ("[]", "{}"):
+        return [], None, None
+    return [int(pk) for pk in ids[1:-1].split(",")], lo, hi
+
+
+def _read_events(ids: list[int], lo, hi, scope: tuple[str, list]) -> list[tuple]:
+    """(pk, eventID, type, action, bizStep, time, bizLocation, visible) of the events ``ids``: one query.
+    ``visible`` is false for an event the user may not see (the scope of ``EpcisEvent.objects.restrict``)
+    and for one declared erroneous (EPCIS 2.0 errorDeclaration, see ``trace.capture``: a declaration is
+    a row with the event's ID and time; the event is not evidence of where goods went and is left out).
+
+    On PostgreSQL the event table is partitioned by event time: ``id = ANY(array)`` within the events'
+    time range prunes partitions when the query is planned and each remaining one answers with index
+    scans."""
+    events = EpcisEvent._meta.db_table
+    member, param = _in_param(ids, "bigint")
+    scope_sql, scope_params = scope
+    params = [*scope_params, param]
+    time_declared = time_range = ""
+    when = f'"{events}"."event_time"'
+    if connection.vendor == "postgresql":
+        # UTC text in a fixed form (whatever the session's DateStyle): parsed once per distinct time in
+        # Python, much faster than the driver's per-row timestamp loader.
+        when = f"""to_char({when} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US')"""
+        # The constant range prunes partitions in the declaration subquery too (else each of its runs
+        # would prune them again).
+        time_declared = f' AND d.event_time = "{events}"."event_time" AND d.event_time >= %s AND d.event_time <= %s'
+        time_range = f' AND "{events}"."event_time" >= %s AND "{events}"."event_time" <= %s'
+        params = [*scope_params, lo, hi, param, lo, hi]
+    sql = (f'SELECT "{events}"."id", "{events}"."event_id", "{events}"."event_type", "{events}"."action", '
+           f'"{events}"."biz_step", {when}, "{events}"."biz_location", '
+           f"CASE WHEN {scope_sql} AND NOT EXISTS (SELECT 1 FROM {events} d "
+           f'WHERE d.event_id = "{events}"."event_id" AND d.has_error_declaration{time_declared}) THEN 1 ELSE 0 END '
+           f'FROM {events} WHERE "{events}"."id" {member}{time_range}')
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _identifier_rows(event_ids: list[int], skip_role: str) -> dict[int, list[tuple]]:
+    """Every identifier row of ``event_ids`` (role, identifier, class_key, quantity, uom, kind) but those
+    of ``skip_role`` (the place role a walk in this direction never reads): one query."""
+    table = EventIdentifier._meta.db_table
+    member, param = _in_param(event_ids, "bigint")
     out: dict[int, list[tuple]] = defaultdict(list)
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT event_id, role, identifier, class_key, quantity, uom, kind FROM {table} "
-                       f"WHERE event_id {member}", [param])
-        for event_id, role, identifier, class_key, quantity, uom, kind in cursor.fetchall():
-            if quantity is not None and not isinstance(quantity, Decimal):
-                quantity = Decimal(str(quantity))
-            out[event_id].append((role, identifier, class_key, quantity, uom, kind))
+                       f"WHERE event_id {member} AND role <> %s", [param, skip_role])
+        found = cursor.fetchall()
+    if connection.vendor == "postgresql":
+        # psycopg gives numeric as Decimal already.
+        for row in found:
+            out[row[0]].append(row[1:])
+        return out
+    for event_id, role, identifier, class_key, quantity, uom, kind in found:
+        if quantity is not None and not isinstance(quantity, Decimal):
+            quantity = Decimal(str(quantity))
+        out[event_id].append((role, identifier, class_key, quantity, uom, kind))
     return out
 
 
 # --- the walk --------------------------------------------------------------------------------------
 
+# Event tuple fields (a tuple per event read: the walk touches tens of thousands of them).
+E_PK, E_ID, E_TYPE, E_ACTION, E_STEP, E_TIME, E_PLACE, E_WORD = range(8)
+PLACE_PREFIXES = ("https://id.gs1.org/414/", "https://id.gs1.org/417/")
+
 
 class _Walk:
     def __init__(self, direction: str, user):
         self.direction = direction
+        self.forward = direction == FORWARD
         self.user = user
-        self.nodes: dict[str, dict] = {}
+        self.scope = _scope_condition(user)
+        self.nodes: dict[str, int] = {}  # identifier → depth
         self.reached: dict[str, dt.datetime | None] = {}
-        self.edges: dict[tuple, dict] = {}
-        self.events: dict[int, dict] = {}
+        self.edges: dict[tuple, list] = {}  # (event pk, from, to, relation) → [quantity, uom]
+        self.events: dict[int, tuple] = {}
         self.rows: dict[int, list[tuple]] = {}
         self.hidden: set[int] = set()
-        self.words = {"batch": _("批号"), "serial": _("序列号")}
+        self.targets: dict[tuple, list[str]] = {}
+        self.times: dict = {}
+        self.words: dict[str, str] = {}
+        self.place_ids: dict[str, str] = {}
 
     def add_node(self, identifier: str, depth: int, when: dt.datetime | None, new: set[str]) -> None:
         if identifier in self.nodes:
             return
-        kind = node_kind(identifier)
-        self.nodes[identifier] = {"id": identifier, "kind": kind, "label": _label(identifier, self.words),
-                                   "depth": depth}
-        if kind not in ("location", "party"):
+        self.nodes[identifier] = depth
+        if not identifier.startswith(PLACE_PREFIXES):
+            # Places and parties are end points (see the module docstring).
             self.reached[identifier] = when
             new.add(identifier)
 
-    def add_edge(self, source: str, target: str, event: dict, relation: str, quantity: Decimal | None, uom: str,
+    def add_edge(self, source: str, target: str, event: tuple, relation: str, quantity: Decimal | None, uom: str,
                  counted: bool) -> None:
-        key = (event["id"], source, target, relation)
+        key = (event[E_PK], source, target, relation)
         edge = self.edges.get(key)
         if edge is None:
-            edge = self.edges[key] = {
-                "from": source, "to": target, "event": event["event_id"], "event_type": event["event_type"],
-                "action": event["action"], "biz_step": event["biz_step"], "time": event["event_time"],
-                "relation": relation, "quantity": None, "uom": uom}
+            edge = self.edges[key] = [None, uom]
         if quantity is not None:
-            edge["quantity"] = (edge["quantity"] or Decimal(0)) + quantity
+            edge[0] = (edge[0] or Decimal(0)) + quantity
         elif counted:
-            edge["quantity"] = (edge["quantity"] or Decimal(0)) + 1
+            edge[0] = (edge[0] or Decimal(0)) + 1
 
     def in_time(self, node: str, when: dt.datetime) -> bool:
         reached = self.reached.get(node)
         if reached is None:
             return True
-        return when >= reached if self.direction == FORWARD else when <= reached
+        return when >= reached if self.forward else when <= reached
+
+    def read(self, frontier: set[str]) -> list[int]:
+        """Read the events naming the frontier (three queries; events read before are not read again):
+        the ids of those touched, in order."""
+        touched, lo, hi = _touched_events(frontier)
+        events, hidden = self.events, self.hidden
+        unread = [pk for pk in touched if pk not in events and pk not in hidden]
+        if unread:
+            # Times, steps and places repeat across events: each distinct value is converted once.
+            times, words, places = self.times, self.words, self.place_ids
+            seen = []
+            for pk, event_id, kind, action, step, when, location, visible in _read_events(unread, lo, hi,
+                                                                                             self.scope):
+                if not visible:
+                    continue
+                parsed = times.get(when)
+                if parsed is None:
+                    parsed = times[when] = _event_time(when)
+                step = step or ""
+                word = words.get(step)
+                if word is None:
+                    word = words[step] = _step_word(step)
+                place = places.get(location)
+                if place is None:
+                    place = places[location] = _place(location)
+                events[pk] = (pk, event_id, kind, action, step, parsed, place, word)
+                seen.append(pk)
+            hidden.update(pk for pk in unread if pk not in events)
+            if seen:
+                self.rows.update(_identifier_rows(seen, R.SOURCE if self.forward else R.DESTINATION))
+        return touched
 
     def step(self, frontier: set[str], depth: int) -> set[str]:
-        """One breadth-first step: the nodes reached from ``frontier`` (three queries)."""
-        touched = _touching_events(frontier)
-        unread = {e: when for e, when in touched.items() if e not in self.events and e not in self.hidden}
-        if unread:
-            visible = _visible_events(unread, self.user)
-            self.hidden.update(e for e in unread if e not in visible)
-            self.events.update(visible)
-            self.rows.update(_identifier_rows(list(visible)))
+        """One breadth-first step: the nodes reached from ``frontier``, events in id order."""
         new: set[str] = set()
-        for event_id in sorted(e for e in touched if e in self.events):
-            self.apply(self.events[event_id], self.rows.get(event_id, []), frontier, depth, new)
+        events, rows = self.events, self.rows
+        for pk in sorted(self.read(frontier)):
+            if pk in events:
+                self.apply(events[pk], rows.get(pk, ()), frontier, depth, new)
         return new
 
-    def apply(self, event: dict, rows: list[tuple], frontier: set[str], depth: int, new: set[str]) -> None:
+    def apply(self, event: tuple, rows, frontier: set[str], depth: int, new: set[str]) -> None:
         """The edges ``event`` adds from the frontier nodes it names, in the walk's direction."""
-        when = event["event_time"]
+        when = event[E_TIME]
+        forward = self.forward
         matched = []  # (frontier node, row)
         for row in rows:
             role, identifier, class_key = row[0], row[1], row[2]
@@ -322,14 +411,16 @@ class _Walk:
             if identifier in frontier:
                 matched.append((identifier, row))
             elif class_key and class_key in frontier and self.in_time(class_key, when):
-                if self.direction == FORWARD and identifier != class_key:
+                if forward and identifier != class_key:
                     # A batch's serialised item: follow the item itself (its later events may not name the lot).
                     self.add_node(identifier, depth, when, new)
                     self.add_edge(class_key, identifier, event, "batch", None, "", False)
                     matched.append((identifier, row))
                 else:
                     matched.append((class_key, row))
-        if self.direction == BACKWARD:
+        if not matched:
+            return
+        if not forward:
             for node, row in matched:
                 # A serial's batch is upstream of it: the batch's origin is the item's origin.
                 if node == row[1] and row[2] and row[2] != node:
@@ -338,18 +429,17 @@ class _Walk:
         matched = [(node, row) for node, row in matched if self.in_time(node, when)]
         if not matched:
             return
-        kind = event["event_type"]
-        forward = self.direction == FORWARD
+        kind = event[E_TYPE]
         if kind == "TransformationEvent":
-            ins = [r for r in rows if r[0] in INPUT_ROLES]
-            outs = [r for r in rows if r[0] in OUTPUT_ROLES]
             if forward:
+                outs = [r for r in rows if r[0] in OUTPUT_ROLES]
                 for node, row in matched:
                     if row[0] in INPUT_ROLES:
                         for out in outs:
                             self.add_node(out[1], depth, when, new)
                             self.add_edge(node, out[1], event, "transformed", out[3], out[4], True)
             else:
+                ins = [r for r in rows if r[0] in INPUT_ROLES]
                 for node, row in matched:
                     if row[0] in OUTPUT_ROLES:
                         for inp in ins:
@@ -359,7 +449,7 @@ class _Walk:
         if kind == "AggregationEvent":
             parents = [r for r in rows if r[0] == R.PARENT]
             children = [r for r in rows if r[0] in CHILD_ROLES]
-            delete = event["action"] == "DELETE"
+            delete = event[E_ACTION] == "DELETE"
             for node, row in matched:
                 is_child, is_parent = row[0] in CHILD_ROLES, row[0] == R.PARENT
                 if (forward and is_child and not delete) or (not forward and is_child and delete):
@@ -381,14 +471,14 @@ class _Walk:
         items = [(node, row) for node, row in matched if row[0] in ITEM_ROLES or row[0] == R.PARENT]
         if not items:
             return
-        step = _step_word(event["biz_step"] or "")
-        place = self.place(event["biz_location"])
+        step = event[E_WORD]
+        place = event[E_PLACE]
         if forward:
             if step in RECEIVING_STEPS:
-                targets = [place] if place else self.places(rows, R.DESTINATION)
+                targets = [place] if place else self.places(event[E_PK], rows, R.DESTINATION)
                 relation = "received_at"
             else:
-                targets = self.places(rows, R.DESTINATION)
+                targets = self.places(event[E_PK], rows, R.DESTINATION)
                 relation = "shipped_to"
             for target in targets:
                 self.add_node(target, depth, when, new)
@@ -397,25 +487,42 @@ class _Walk:
         else:
             # A receipt names its sender too; kept apart so a shipment and its receipt are not added up.
             relation = "received_from" if step in RECEIVING_STEPS else "shipped_from"
-            sources = [(s, relation) for s in self.places(rows, R.SOURCE)]
-            if event["action"] == "ADD" and place:
+            sources = [(s, relation) for s in self.places(event[E_PK], rows, R.SOURCE)]
+            if event[E_ACTION] == "ADD" and place:
                 sources.append((place, "produced_at"))
             for source, relation in sources:
                 self.add_node(source, depth, when, new)
                 for node, row in items:
                     self.add_edge(source, node, event, relation, row[3], row[4], True)
 
-    @staticmethod
-    def places(rows: list[tuple], role: str) -> list[str]:
+    def places(self, pk: int, rows, role: str) -> list[str]:
         """The sources/destinations of an event: its ``location`` entries if any, else its parties."""
-        entries = [r for r in rows if r[0] == role]
-        locations = [r[1] for r in entries if _step_word(r[5] or "") == "location"]
-        return sorted(set(locations or [r[1] for r in entries]))
+        key = (pk, role)
+        found = self.targets.get(key)
+        if found is None:
+            entries = [r for r in rows if r[0] == role]
+            locations = [r[1] for r in entries if r[5] == "location" or _step_word(r[5] or "") == "location"]
+            found = self.targets[key] = sorted(set(locations or [r[1] for r in entries]))
+        return found
 
-    @staticmethod
-    def place(value: str) -> str:
-        # A chain names few places many times: each spelling is parsed once per process.
-        return _normalised_place(value) if value else ""
+
+def _event_time(value) -> dt.datetime:
+    """An event time as read by ``_read_events`` (UTC text on PostgreSQL, the stored text on SQLite) as
+    the aware datetime the ORM gives."""
+    if connection.vendor == "postgresql":
+        return dt.datetime.fromisoformat(value).replace(tzinfo=dt.UTC)
+    return connection.ops.convert_datetimefield_value(value, None, connection)
+
+
+def _place(value: str) -> str:
+    """An event's bizLocation in canonical form ('' when there is none)."""
+    if not value:
+        return ""
+    if _CANONICAL_GLN.fullmatch(value):
+        # Capture stores canonical Digital Links: a 13-digit GLN path is its own canonical form (or, with
+        # a wrong check digit, cannot be parsed and stays as stored) — no parse per event.
+        return value
+    return _normalised_place(value)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -463,19 +570,10 @@ def trace(text: str, direction: str = FORWARD, user=None, max_depth: int | None 
             break
     if not walk.events:
         raise TraceError("not_found", _("未找到标识“%(id)s”的追溯记录（或不在您的查看范围内）。") % {"id": start})
-    found = walk.nodes
-    if len(found) > max_nodes:
-        # Keep the nodes nearest the start (and the edges between them), so the cap is a real bound.
-        kept = sorted(found.values(), key=lambda n: (n["depth"], n["id"]))[:max_nodes]
-        found = {n["id"]: n for n in kept}
-    nodes = _describe_nodes(found, user)
-    edges = sorted((e for e in walk.edges.values() if e["from"] in found and e["to"] in found),
-                   key=lambda e: (e["time"], e["from"], e["to"]))
-    relations = {key: str(label) for key, label in RELATIONS.items()}
-    for edge in edges:
-        edge["quantity"] = _number(edge["quantity"])
-        edge["time"] = edge["time"].isoformat()
-        edge["relation_label"] = relations.get(edge["relation"], edge["relation"])
+    # Keep the nodes nearest the start (and the edges between them), so the cap is a real bound.
+    order = sorted(walk.nodes.items(), key=lambda item: (item[1], item[0]))[:max_nodes]
+    nodes = _describe_nodes(order, user)
+    edges = _edges(walk, {n["id"] for n in nodes} if len(order) < len(walk.nodes) else None)
     return {
         "query": {"input": text, "identifier": start, "kind": node_kind(start), "direction": direction,
                   "max_depth": max_depth, "max_nodes": max_nodes},
@@ -487,30 +585,69 @@ def trace(text: str, direction: str = FORWARD, user=None, max_depth: int | None 
     }
 
 
-def _describe_nodes(found: dict[str, dict], user) -> list[dict]:
-    """Nodes with the entity, location and region of their GLN when the user may see that location."""
-    glns = {_gln(n) for n in found} - {""}
-    located: dict[str, dict] = {}
+def _edges(walk: _Walk, found: set[str] | None) -> list[dict]:
+    """The edges between ``found`` nodes (all when None: every edge joins two nodes of the walk) as dicts,
+    by time, then from and to (then as the walk met them)."""
+    events = walk.events
+    # The sequence number keeps the walk's order among equal keys (as a stable sort would) and ends each
+    # comparison there: tuples sort faster than a key function.
+    kept = [(events[key[0]][E_TIME], key[1], key[2], seq, key[0], key[3], value)
+            for seq, (key, value) in enumerate(walk.edges.items())
+            if found is None or (key[1] in found and key[2] in found)]
+    kept.sort()
+    relations = {key: str(label) for key, label in RELATIONS.items()}
+    times: dict[dt.datetime, str] = {}
+    out = []
+    append = out.append
+    for when, source, target, _seq, pk, relation, (quantity, uom) in kept:
+        event = events[pk]
+        iso = times.get(when)
+        if iso is None:
+            iso = times[when] = when.isoformat()
+        if quantity is not None:
+            quantity = int(quantity) if quantity == quantity.to_integral_value() else float(quantity)
+        append({"from": source, "to": target, "event": event[E_ID], "event_type": event[E_TYPE],
+                "action": event[E_ACTION], "biz_step": event[E_STEP], "time": iso, "relation": relation,
+                "quantity": quantity, "uom": uom, "relation_label": relations.get(relation, relation)})
+    return out
+
+
+def _describe_nodes(order: list[tuple[str, int]], user) -> list[dict]:
+    """Nodes ((identifier, depth) in order) with the entity, location and region of their GLN when the
+    user may see that location."""
+    described = []
+    for identifier, depth in order:
+        if identifier.startswith(PLACE_PREFIXES):
+            # What node_kind and _gln say of a place, without parsing the path twice per node.
+            kind = "location" if identifier[19:22] == "414" else "party"
+            described.append((identifier, depth, kind, identifier[23:].split("/", 1)[0]))
+        else:
+            described.append((identifier, depth, node_kind(identifier), _gln(identifier)))
+    glns = {gln for *_rest, gln in described} - {""}
+    located: dict[str, tuple] = {}
     if glns:
         queryset = Location.objects.all() if user is None else Location.objects.restrict(user)
-        for row in queryset.filter(gln__in=_members(sorted(glns), "varchar")).values(
-                "gln", "name", "kind", "entity_id", "entity__name", "region_id", "region__name"):
-            located[row["gln"]] = row
+        for row in queryset.filter(gln__in=_members(sorted(glns), "varchar")).order_by().values_list(
+                "gln", "name", "entity_id", "entity__name", "region_id", "region__name"):
+            located[row[0]] = row
     kinds = {key: str(label) for key, label in KIND_LABELS.items()}
+    words = {"batch": _("批号"), "serial": _("序列号")}
     out = []
-    for node in sorted(found.values(), key=lambda n: (n["depth"], n["id"])):
-        gln = _gln(node["id"])
-        row = located.get(gln)
-        node = {**node, "kind_label": kinds[node["kind"]], "gln": gln, "location": "", "entity": "",
-                "entity_id": None, "region": "", "region_code": "", "in_scope": True}
+    for identifier, depth, kind, gln in described:
+        row = located.get(gln) if gln else None
         if row is not None:
-            node.update(location=row["name"], entity=row["entity__name"], entity_id=row["entity_id"],
-                        region=row["region__name"], region_code=row["region_id"])
-            node["label"] = f"{row['name']}（{row['entity__name']}）"
-        elif gln:
-            node["in_scope"] = False
-        out.append(node)
+            out.append({"id": identifier, "kind": kind, "label": f"{row[1]}（{row[3]}）", "depth": depth,
+                        "kind_label": kinds[kind], "gln": gln, "location": row[1], "entity": row[3],
+                        "entity_id": row[2], "region": row[5], "region_code": row[4], "in_scope": True})
+        else:
+            out.append({"id": identifier, "kind": kind, "label": _label(identifier, words), "depth": depth,
+                        "kind_label": kinds[kind], "gln": gln, "location": "", "entity": "", "entity_id": None,
+                        "region": "", "region_code": "", "in_scope": not gln})
     return out
+
+
+HOLDER_FIELDS = {"shipped_to": "shipped", "received_at": "received", "shipped_from": "shipped",
+                 "received_from": "received", "produced_at": "produced"}
 
 
 def _holders(edges: list[dict], nodes: dict[str, dict], direction: str) -> list[dict]:
@@ -534,9 +671,7 @@ def _holders(edges: list[dict], nodes: dict[str, dict], direction: str) -> list[
                 "entity_id": node["entity_id"], "region": node["region"], "region_code": node["region_code"],
                 "in_scope": node["in_scope"], "item": item, "item_label": nodes[item]["label"],
                 "shipped": 0, "received": 0, "produced": 0, "uom": edge["uom"], "events": 0}
-        field = {"shipped_to": "shipped", "received_at": "received", "shipped_from": "shipped",
-                 "received_from": "received", "produced_at": "produced"}[edge["relation"]]
-        row[field] += edge["quantity"] or 0
+        row[HOLDER_FIELDS[edge["relation"]]] += edge["quantity"] or 0
         row["events"] += 1
     out = []
     for row in table.values():

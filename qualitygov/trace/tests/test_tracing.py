@@ -150,7 +150,7 @@ def test_the_command_prints_the_trace_as_json(ginseng):
 
 def test_the_walk_is_set_based_not_per_node(django_assert_max_num_queries):
     """300 serialised items of a batch, each shipped to its own shop: the number of queries does not
-    grow with the number of nodes (four per step, one for the places)."""
+    grow with the number of nodes (three per step, one for the places)."""
     import datetime as dt
 
     from qualitygov.trace.models import EpcisEvent, EventIdentifier
@@ -178,7 +178,7 @@ def test_the_walk_is_set_based_not_per_node(django_assert_max_num_queries):
         rows.append(EventIdentifier(event_id=shipment.pk, event_time=shipment.event_time, role="destination",
                                     identifier=shop, kind="location"))
     EventIdentifier.objects.bulk_create(rows)
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(7):
         result = tracing.trace(klass)
     assert result["summary"]["nodes"] == 1 + 2 * count
     assert {h["place"] for h in result["holders"]} == set(shops)
