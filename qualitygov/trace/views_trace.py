@@ -72,6 +72,16 @@ GRAPH_NODES = 300
 TABLE_EDGES = 500
 
 
+def _can_start_recall(user, result: dict | None) -> bool:
+    """Whether the page offers "start a recall" for this trace: a forward trace of a batch (GTIN + batch),
+    to an officer, who then investigates from the failed spot check (``trace:recall_add?batch=``)."""
+    from qualitygov.trace import recalls
+
+    if not result or result["query"]["direction"] != "forward" or result["query"]["kind"] != "class":
+        return False
+    return user.is_superuser or user.role in recalls.OFFICER_ROLES
+
+
 def _display(result: dict | None) -> dict:
     """The graph data (nodes nearest the start first) and the edge rows with labels, both capped."""
     if result is None:
@@ -102,6 +112,7 @@ class TraceView(ScopedViewMixin, View):
         form = TraceForm(request.GET or None)
         result = form.run(request.user) if form.is_bound else None
         context = {"title": _("追溯查询"), "form": form, "result": result, "query_string": request.GET.urlencode(),
+                   "can_start_recall": _can_start_recall(request.user, result),
                    **_display(result),
                    "graph_i18n": {"quantity": _("数量"), "event": _("事件"), "time": _("时间"),
                                   "out_of_scope": _("辖区外位置")}}

@@ -55,7 +55,8 @@ def test_failed_batch_to_published_recall_seen_by_a_shopper(signed_in, phone, li
         assert row.locator(".qg-qty").inner_text().replace(",", "") == str(count)
 
     # 2. A recall started from that batch: the producer, product and the failed check are filled in.
-    officer.goto(live_server.url + reverse("trace:recall_add") + f"?batch=https://id.gs1.org/01/{gtin}/10/{lot}")
+    officer.click("#qg-trace-start-recall")
+    officer.wait_for_selector("#qg-recall-sample")
     assert helmet["inspection_sample"] in officer.inner_text("#qg-recall-sample")
     assert helmet["inspection_sample"] in officer.input_value("#id_hazard")
     for gln in helmet["retailers"]:

@@ -72,3 +72,18 @@ def test_a_capped_trace_says_so(ginseng, users, client):
     response = client.get(reverse("trace:trace"), {"id": chain.RAW_CLASS, "direction": "forward", "max_depth": 1})
     assert response.status_code == 200
     assert 'id="qg-trace-truncated"' in response.content.decode() and "1 层" in response.content.decode()
+
+
+def test_forward_trace_of_a_batch_offers_officers_to_start_a_recall(ginseng, users, client):
+    """An officer looking at where a batch went can start a recall of it (the recall form opens with the
+    batch); a backward trace and a user who cannot start recalls get no such button."""
+    client.force_login(users["province"])
+    page = client.get(reverse("trace:trace"), {"id": chain.RAW_CLASS, "direction": "forward"}).content.decode()
+    assert 'id="qg-trace-start-recall"' in page
+    assert f'{reverse("trace:recall_add")}?batch=https%3A//id.gs1.org/01/' in page
+    backward = client.get(reverse("trace:trace"), {"id": chain.RAW_CLASS, "direction": "backward"})
+    assert 'id="qg-trace-start-recall"' not in backward.content.decode()
+    client.force_login(users["inspector"])
+    response = client.get(reverse("trace:trace"), {"id": chain.RAW_CLASS, "direction": "forward"})
+    assert response.status_code == 200 and 'id="qg-trace-holders"' in response.content.decode()
+    assert 'id="qg-trace-start-recall"' not in response.content.decode()
