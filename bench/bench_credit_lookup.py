@@ -66,6 +66,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from cryptography.fernet import Fernet
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(PROJECT_DIR))
@@ -280,7 +282,7 @@ def main() -> None:
         base_env = {key: value for key, value in os.environ.items() if key not in {"DEBUG", "DJANGO_SETTINGS_MODULE"}}
         platform_env = {**base_env, "DJANGO_SETTINGS_MODULE": "qualitygov.settings", "DATABASE_URL": url,
                         "DEBUG": "false", "SECRET_KEY": secrets.token_urlsafe(48), "ALLOWED_HOSTS": HOST,
-                        "LOG_LEVEL": "WARNING"}
+                        "COMPLAINTS_ENCRYPTION_KEYS": Fernet.generate_key().decode(), "LOG_LEVEL": "WARNING"}
         baseline_env = {**base_env, "BENCH_DSN": url}
         platform, platform_port, platform_log = start_server("qualitygov.wsgi:application", PROJECT_DIR, platform_env,
                                                              args.workers, args.threads)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from cryptography.fernet import Fernet as _fernet_key_check
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -141,11 +142,17 @@ COMPLAINTS_PRIVATE_DIR = env_str("COMPLAINTS_PRIVATE_DIR", None) or str(VAR_DIR 
 # Keys that encrypt complainants' and reporters' identities at rest (Fernet keys, comma-separated,
 # newest first: older keys still decrypt, so a key can be rotated). Development and tests derive one
 # from SECRET_KEY; production must give its own (kept apart from the database and its backups).
-COMPLAINTS_ENCRYPTION_KEYS = [k.strip() for k in (env_str("COMPLAINTS_ENCRYPTION_KEYS", "") or "").split(",")
-                              if k.strip()]
+COMPLAINTS_ENCRYPTION_KEYS = env_list("COMPLAINTS_ENCRYPTION_KEYS", [])
 if not COMPLAINTS_ENCRYPTION_KEYS and not DEBUG:
     raise ImproperlyConfigured("生产环境必须设置 COMPLAINTS_ENCRYPTION_KEYS（投诉举报人信息加密密钥）。 "
                                "(COMPLAINTS_ENCRYPTION_KEYS is required when DEBUG is false.)")
+for _key in COMPLAINTS_ENCRYPTION_KEYS:
+    try:
+        _fernet_key_check(_key)
+    except ValueError:
+        raise ImproperlyConfigured(
+            "COMPLAINTS_ENCRYPTION_KEYS 中有无效的密钥：每个密钥应为 32 字节的 URL 安全 Base64 编码（Fernet 密钥）。 "
+            "(Each COMPLAINTS_ENCRYPTION_KEYS entry must be a Fernet key: 32 bytes, URL-safe base64.)") from None
 # Public submissions per client (address digest) per hour before the form and API refuse more.
 COMPLAINTS_SUBMISSIONS_PER_HOUR = int(env_str("COMPLAINTS_SUBMISSIONS_PER_HOUR", "10") or 10)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

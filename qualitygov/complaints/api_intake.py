@@ -29,7 +29,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from qualitygov.complaints import intake
+from qualitygov.complaints import intake, routing
 from qualitygov.complaints.attachments import AttachmentRefused
 from qualitygov.complaints.forms_intake import SubmissionForm
 from qualitygov.complaints.models import Channel
@@ -92,7 +92,7 @@ class SubmitAPIView(_Public):
             "tracking_number": submission.tracking_number,
             "received_on": timezone.localdate(submission.received_at).isoformat(),
             "cases": [{"number": case.number, "kind": case.kind, "handling_unit": case.handling_unit_id,
-                       "handling_unit_name": case.handling_unit.full_name,
+                       "handling_unit_name": routing.authority_name(case.handling_unit),
                        "accept_due_on": case.accept_due_on.isoformat() if case.accept_due_on else None,
                        "calendar_pending": case.calendar_pending} for case in result.cases],
         }

@@ -40,7 +40,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from qualitygov.complaints import clocks, rewards
+from qualitygov.complaints import clocks, rewards, routing
 from qualitygov.complaints.models import (
     Case,
     CaseEvent,
@@ -838,7 +838,7 @@ def build_notice_text(case: Case, kind: str, message: str = "", on: dt.date | No
         message = _scrub((message or "").strip(), case)
         if message:
             lines.append(message)
-        lines.append(_("承办单位：%(unit)s市场监督管理部门") % {"unit": case.handling_unit.full_name})
+        lines.append(_("承办单位：%(unit)s") % {"unit": routing.authority_name(case.handling_unit)})
         lines.append((on or timezone.localdate()).isoformat())
         return "\n".join(lines)
 

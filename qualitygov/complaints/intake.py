@@ -474,7 +474,7 @@ def public_status(submission: Submission) -> dict:
         rows.append({
             "number": case.number, "kind": case.kind, "kind_label": case.get_kind_display(),
             "status": case.status, "status_label": case.get_status_display(),
-            "unit": case.handling_unit.full_name if case.handling_unit_id else "",
+            "unit": routing.authority_name(case.handling_unit) if case.handling_unit_id else "",
             "received_on": case.received_on, "accept_due_on": case.accept_due_on,
             "calendar_pending": case.calendar_pending, "accepted_on": case.accepted_on,
             "rejected_on": case.rejected_on,

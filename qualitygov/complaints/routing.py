@@ -149,6 +149,20 @@ def region_from_address(text: str) -> Region | None:
     return Region.objects.filter(code=code).first() if code else None
 
 
+def authority_name(region: Region | None) -> str:
+    """The name of the market regulation authority of ``region`` as people write it: 吉林省市场监督管理厅
+    for the province, 长春市市场监督管理局 for a city, 长春市南关区市场监督管理局 for a city district
+    (a district is named with its city), 延吉市市场监督管理局 for a county or county-level city."""
+    if region is None:
+        return ""
+    if region.level == Region.Level.PROVINCE:
+        return _("%(region)s市场监督管理厅") % {"region": region.name}
+    name = region.name
+    if region.kind in ("district", "development_zone") and region.parent_id:
+        name = f"{region.parent.name}{name}"
+    return _("%(region)s市场监督管理局") % {"region": name}
+
+
 def _province() -> Region:
     return Region.objects.filter(level=Region.Level.PROVINCE).order_by("code").first()
 

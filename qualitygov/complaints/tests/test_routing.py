@@ -102,3 +102,16 @@ def test_tip_off_goes_where_the_conduct_occurred(registry):
 def test_tip_off_occurring_in_a_city_goes_to_the_city_unit():
     result = routing.route(kind="tip_off", respondent_address="", occurred_region=Region.objects.get(code="220100"))
     assert result.unit.code == "220100" and "未能确定县级单位" in result.reason
+
+
+@pytest.mark.parametrize("code, name", [
+    ("220000", "吉林省市场监督管理厅"),
+    ("220100", "长春市市场监督管理局"),
+    ("220102", "长春市南关区市场监督管理局"),   # a city district is named with its city
+    ("222401", "延吉市市场监督管理局"),          # a county-level city stands on its own
+])
+@pytest.mark.django_db
+def test_authority_names_read_as_people_write_them(code, name):
+    from qualitygov.core.models import Region
+
+    assert routing.authority_name(Region.objects.get(pk=code)) == name

@@ -10,7 +10,8 @@ import pytest
 
 
 def _start(env_overrides: dict) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS")}
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DATABASE_URL", "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "COMPLAINTS_ENCRYPTION_KEYS")}
     env.update(env_overrides)
     code = "import django; django.setup(); from django.conf import settings; print(settings.TIME_ZONE, settings.LANGUAGE_CODE)"
     return subprocess.run([sys.executable, "-c", code], env={**env, "DJANGO_SETTINGS_MODULE": "qualitygov.settings"},
@@ -32,6 +33,8 @@ def test_development_defaults_just_work(tmp_path):
     ({"ALLOWED_HOSTS": "a.example,,b.example"}, "空项"),
     ({"PAGINATE_BY": "lots"}, "应为整数"),
     ({"PAGINATE_BY": "0"}, "不得小于 1"),
+    ({"DEBUG": "false", "SECRET_KEY": "x" * 40, "ALLOWED_HOSTS": "qg.example.cn"}, "COMPLAINTS_ENCRYPTION_KEYS"),
+    ({"COMPLAINTS_ENCRYPTION_KEYS": "not-a-fernet-key"}, "无效的密钥"),
 ])
 def test_bad_values_stop_start_up(env, fragment, tmp_path):
     result = _start({"QUALITYGOV_VAR_DIR": str(tmp_path), **env})
@@ -42,5 +45,6 @@ def test_bad_values_stop_start_up(env, fragment, tmp_path):
 
 def test_production_values_accepted(tmp_path):
     result = _start({"DEBUG": "false", "SECRET_KEY": "p" * 50, "ALLOWED_HOSTS": "qg.example.cn",
+                     "COMPLAINTS_ENCRYPTION_KEYS": "MTIzNDU2Nzg5MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTI=",
                      "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.sqlite3'}"})
     assert result.returncode == 0, result.stderr
