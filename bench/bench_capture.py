@@ -85,6 +85,50 @@ other sessions, load average 3.7–4.0):
   identifiers, mostly unique serialised items), event hashes 15 %, business rules 13 %, COPY 13 %.
   The unique identifiers are parsed twice (``identifiers.parse_identifier`` for the rows and
   ``eventhash.canonical_identifier`` for the hash); sharing that parse is the next step.
+
+Waste removed (2026-12-02 00:00–00:15 UTC, PostgreSQL 15.20, 10,000 events, ``--repeat 3``; 2 cores
+shared with other sessions' test runs, load average 2.1–5.0 — the heaviest of the day — so runs of the
+same code differ by up to 2×):
+
+* What changed: (1) the fastjsonschema code remembers, per subschema function, its verdict on a string
+  or a flat object of strings/integers (``validation._memoise_string_checks``: field names against
+  propertyNames, vocabulary words, locations, quantity elements — the exceptions of refused anyOf
+  branches are no longer raised anew for the same few values), and no longer formats an item name
+  with ``**locals()`` for every list item (messages only; 30 % of the fast path); (2) business rules:
+  the extension-field walk is a plain function without a closure or a copy of the event, valid events
+  build no pointers; (3) identifiers: one key object per parse instead of two (no ``replace`` without
+  attributes, a class-level key is its own class), a local GS1 check digit (biip's takes 3×) and a
+  set test before the CSet 82 diagnosis; (4) event hash: Digital Links on id.gs1.org with numeric AIs
+  and unreserved characters skip urlsplit and the percent-decoding (same checks, tested against the
+  general reading); (5) repeat detection reads ``EventIdentity`` in one statement (``= ANY(array)``)
+  instead of a dozen 900-placeholder queries. COPY was already streamed row by row (``write_row``;
+  each document is serialised once).
+* Not shared: the two identifier parses answer different questions — the stored rows need a validated
+  GS1 key (check digits, CSet 82, ``identifiers.normalise``), the hash the CBV 2.0 §8.9 rewrite, which
+  takes any domain and validates nothing; their results differ on odd input (a ``%`` in a serial), so
+  one cannot stand in for the other without changing stored identifiers or event hashes. Each was
+  made cheaper instead.
+* Same minutes, one capture per process alternately (``capture_document`` on the bench document,
+  previous commit's code beside this one, 3 pairs): wall 2.91 / 3.54 / 4.41 s before against 2.66 /
+  3.09 / 2.24 s after; client CPU 2.23–2.57 s before, 1.60–1.69 s after (−28 %).
+* ``--repeat 3`` (00:13–00:14 UTC, load 4.1–5.0): baseline best 0.452 s = 22,100 events/s (runs
+  0.452, 0.695, 0.822 s); capture_document best 2.129 s = 4,698 events/s (runs 2.164, 2.129, 3.455 s;
+  peak RSS 143 MB) — **0.21×, goal (0.3×) NOT met**. Earlier runs of this code: 00:00 (load 3.0–3.3)
+  baseline 1.034 s, capture 2.897 s — 0.36×; 00:01 (load 2.7–3.3) baseline 0.668 s, capture 2.592 s
+  — 0.26×; 00:10 (load 4.3–5.0) baseline 0.765 s, capture 3.407 s — 0.22×. The ratio follows the
+  baseline's own noise (0.45–1.3 s); capture's best time fell from 2.5–3.8 s to 2.1–2.6 s. (00:19–00:21,
+  load rising to 8.8: baseline 1.683 s, capture 5.412 s — "0.31×", from a slowed baseline: not a
+  result.)
+* Where capture's time goes now (timers around the phases, one 10,000-event capture, 3.1 s under
+  load): COPY 30 % (the same work as the baseline), identifier rows 20 % (10,040 distinct identifiers
+  parsed and validated), schema 17 %, event hashes 11 %, business rules 10 %, the rest (event rows,
+  repeat lookup, job) 12 %. Meeting 0.3× against a 0.45 s baseline needs capture at 1.5 s: the parts
+  left are each a tenth to a fifth of it.
+* Taken back at review (00:35 UTC): the memo of subschema verdicts and the removal of the item-name
+  formatting both edited and wrapped the functions inside fastjsonschema's generated code, and the
+  local GS1 check digit re-implemented biip's; the project keeps to the libraries' public interfaces
+  (``fastjsonschema.compile``; biip's check digit behind an ``lru_cache``). The other changes stay. The
+  figures above were measured with them; see the next run of this benchmark for the committed code.
 """
 
 from __future__ import annotations

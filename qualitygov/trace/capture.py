@@ -198,7 +198,10 @@ def _parsed(value: str) -> tuple[identifiers.GS1Key | None, str, str]:
     except identifiers.IdentifierError:
         return None, value.strip()[:255], ""
     klass = key.class_key()
-    return key, key.canonical, klass.canonical if klass is not None else ""
+    canonical = key.canonical
+    if klass is None:
+        return key, canonical, ""
+    return key, canonical, canonical if klass is key else klass.canonical  # a class is its own class key
 
 
 def _canonical(value) -> str | None:
@@ -452,6 +455,26 @@ def _owner(event: dict, locations: dict[str, Location], entity) -> tuple[int | N
     return None, ""
 
 
+def _stored_identities(ids: list[str]) -> dict[str, tuple[int, dt.datetime]]:
+    """``EventIdentity`` of the given event IDs: event ID → (stored row id, event time). On PostgreSQL
+    one statement with the IDs as one array parameter (a 10,000-event payload would otherwise be a
+    dozen queries of 900 placeholders each, whose SQL the driver splits and sends); elsewhere in
+    chunks below SQLite's bound-variable limit."""
+    if not ids:
+        return {}
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT event_id, stored_event_id, event_time FROM {EventIdentity._meta.db_table} "
+                           f"WHERE event_id = ANY(%s)", [ids])
+            return {row[0]: (row[1], row[2]) for row in cursor.fetchall()}
+    stored = {}
+    for chunk in _chunks(ids):
+        stored.update({row[0]: (row[1], row[2]) for row in
+                       EventIdentity.objects.filter(event_id__in=chunk).values_list("event_id", "stored_event_id",
+                                                                                      "event_time")})
+    return stored
+
+
 def _store(valid: list[tuple[int, dict]], context, *, job, entity, now) -> tuple[int, int]:
     """Store the valid events of one payload; returns (stored, duplicates)."""
     prepared = []
@@ -459,12 +482,7 @@ def _store(valid: list[tuple[int, dict]], context, *, job, entity, now) -> tuple
         event_hash = eventhash.event_hash(event, event.get("@context") or context)
         event_id = event.get("eventID") if isinstance(event.get("eventID"), str) else event_hash
         prepared.append((event, event_id, event_hash))
-    ids = sorted({event_id for _event, event_id, _hash in prepared})
-    stored: dict[str, tuple[int, dt.datetime]] = {}
-    for chunk in _chunks(ids):
-        stored.update({row[0]: (row[1], row[2]) for row in
-                       EventIdentity.objects.filter(event_id__in=chunk).values_list("event_id", "stored_event_id",
-                                                                                      "event_time")})
+    stored = _stored_identities(sorted({event_id for _event, event_id, _hash in prepared}))
     previous = declarations(i for (e, i, _h) in prepared if isinstance(e.get("errorDeclaration"), dict)
                             and i in stored)
     known_declarations = {(i, json.dumps(row.error_declaration, sort_keys=True)) for i, row in previous.items()}

@@ -255,11 +255,26 @@ def _canonical_epc_urn(value: str) -> str | None:
         return None
 
 
+# A Digital Link on id.gs1.org whose path holds only numeric AIs and unreserved characters (letters,
+# digits, "." and "-"), no query or fragment: what capture sees nearly always. For it, splitting the URI
+# (urlsplit) gives exactly the "/"-separated path, and undoing and redoing the percent-encoding changes
+# nothing (there is no "%" to undo, and quote() keeps these characters), so those steps are skipped;
+# the checks of AIs, order and lengths are the same code. Tests compare both paths.
+_PLAIN_DL = re.compile(r"https://id\.gs1\.org((?:/[0-9]+/[A-Za-z0-9.\-]+)+)\Z")
+
+
 def _canonical_digital_link(value: str) -> str | None:
+    plain = _PLAIN_DL.match(value)
+    if plain is not None:
+        return _canonical_dl_path(plain.group(1)[1:].split("/"), plain=True)
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         return None
-    segments = [s for s in parts.path.split("/") if s]
+    return _canonical_dl_path([s for s in parts.path.split("/") if s], plain=False)
+
+
+def _canonical_dl_path(segments: list[str], *, plain: bool) -> str | None:
+    """The canonical Digital Link of a URI's path segments (``plain``: no percent-escapes to read)."""
     # A Digital Link may sit under a path prefix: the identifier starts at the first primary-key AI.
     start = next((i for i, s in enumerate(segments) if _DL_SHORT.get(s, s) in _DL_PRIMARY), None)
     if start is None:
@@ -272,13 +287,13 @@ def _canonical_digital_link(value: str) -> str | None:
         ai = _DL_SHORT.get(pairs[i], pairs[i])
         if i == 0 and ai not in _DL_PRIMARY or i > 0 and ai not in _DL_QUALIFIERS:
             return None
-        key = unquote(pairs[i + 1])
+        key = pairs[i + 1] if plain else unquote(pairs[i + 1])
         if ai in _DL_NUMERIC:
             if not key.isdigit() or len(key) not in _DL_NUMERIC[ai]:
                 return None
             if ai == "01":
                 key = key.zfill(14)
-        out.append(f"{ai}/{_dl_text(key)}")
+        out.append(f"{ai}/{key if plain else _dl_text(key)}")
     return DL_ROOT + "/".join(out)
 
 

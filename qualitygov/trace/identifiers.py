@@ -40,6 +40,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 from biip import ParseError
@@ -180,7 +181,7 @@ class GS1Key:
         events' data (ilmd lotNumber) and this returns None. Non-trade-item keys return None.
         """
         if self.kind in Kind.CLASS_LEVEL:
-            return replace(self, attributes=())
+            return self if not self.attributes else replace(self, attributes=())  # keys are frozen: safe to share
         if self.kind == Kind.SGTIN and self.batch:
             return replace(self, kind=Kind.LGTIN, serial="", attributes=())
         return None
@@ -241,8 +242,12 @@ def _check_digits(field_name: str, value: str, lengths: tuple[int, ...]) -> str:
     return value
 
 
+# biip computes the GS1 check digit; a capture checks the same company prefixes and GTINs again and again.
+_check_digit = lru_cache(maxsize=65_536)(gs1_standard_check_digit)
+
+
 def _verify_check_digit(field_name: str, value: str) -> None:
-    expected = gs1_standard_check_digit(value[:-1])
+    expected = _check_digit(value[:-1])
     if int(value[-1]) != expected:
         raise IdentifierError(
             "check_digit",
@@ -263,8 +268,8 @@ def _check_text(field_name: str, value: str, max_length: int) -> str:
             % {"label": _labels()[field_name], "max": max_length, "actual": len(value), "value": value},
             field=field_name, max=max_length, actual=len(value),
         )
-    bad = sorted({c for c in value if c not in GS1_CSET82})
-    if bad:
+    if not GS1_CSET82.issuperset(value):
+        bad = sorted({c for c in value if c not in GS1_CSET82})
         shown = _sep().join(f"“{c}”" if not c.isspace() else _("空格") for c in bad)
         raise IdentifierError(
             "bad_characters",
@@ -453,7 +458,7 @@ def _urn_digits(text: str, company_prefix: str, *refs: str, total: int) -> str:
 
 
 def _with_check_digit(digits: str) -> str:
-    return digits + str(gs1_standard_check_digit(digits))
+    return digits + str(_check_digit(digits))
 
 
 def _parse_urn(text: str) -> GS1Key:
@@ -583,6 +588,8 @@ def _parse_digital_link(text: str) -> GS1Key:
     _attribute_errors(pairs)
     # Sort attributes by AI as the canonical Digital Link query does; path pairs keep their order.
     key = _key_from_pairs(pairs, "digital_link")
+    if len(key.attributes) < 2:  # already in order: no second key object (most identifiers have none)
+        return key
     return replace(key, attributes=tuple(sorted(key.attributes)))
 
 

@@ -37,7 +37,11 @@ SQL strategy: breadth-first and set-based, three queries per step whatever the s
 
 Events already read are kept and not read again; ``_Walk.apply`` applies the rules above to each
 touched event in id order. The walk stops at ``max_depth`` steps or ``max_nodes`` nodes, saying so in
-``summary["truncated"]``. The result is assembled from tuples (no model instances, one Location query).
+``summary["truncated"]``. The result is assembled from tuples (no model instances, one Location query
+run on a cursor), each distinct time, quantity, step and place converted once, and the node and edge
+dicts built in one comprehension each. Python's cyclic garbage collector is paused while a trace runs
+(``_collector_paused``): the result is some 200,000 acyclic tuples, lists and dicts, and the collections
+their allocation set off took about half the CPU time of a 10,000-node trace.
 
 Why not one recursive CTE: a node is followed from the time it was *first* reached (breadth-first, then
 event order; a batch's serialised item reached in a step sets the time from which later events of that
@@ -55,9 +59,12 @@ not followed, and ``summary["scope_limited"]`` says that some events naming trac
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
+import gc
 import json
+import operator
 import re
 from collections import defaultdict
 from decimal import Decimal
@@ -198,6 +205,11 @@ def _pg_array(values) -> str:
     driver adapts element by element, which costs more than the query for a large trace)."""
     if values and isinstance(values[0], int):
         return "{" + ",".join(map(str, values)) + "}"
+    if None not in values:
+        bare = "".join(values)
+        if '"' not in bare and "\\" not in bare:
+            # Nothing to escape (canonical identifiers never need it): joins, no pass per value.
+            return '{"' + '","'.join(values) + '"}' if values else "{}"
     return "{" + ",".join("NULL" if v is None else '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
                           for v in values) + "}"
 
@@ -250,7 +262,7 @@ def _touched_events(frontier: set[str]) -> tuple[list[int], dt.datetime | None, 
         ids, lo, hi = cursor.fetchone()
     if not ids or ids in ("[]", "{}"):
         return [], None, None
-    return [int(pk) for pk in ids[1:-1].split(",")], lo, hi
+    return list(map(int, ids[1:-1].split(","))), lo, hi
 
 
 def _read_events(ids: list[int], lo, hi, scope: tuple[str, list]) -> list[tuple]:
@@ -293,27 +305,32 @@ def _identifier_rows(event_ids: list[int], skip_role: str) -> dict[int, list[tup
     table = EventIdentifier._meta.db_table
     member, param = _in_param(event_ids, "bigint")
     out: dict[int, list[tuple]] = defaultdict(list)
+    postgres = connection.vendor == "postgresql"
+    # On PostgreSQL the quantity comes as text and becomes a Decimal once per distinct value (the driver
+    # would make one per row; quantities repeat across the rows of a trace).
+    quantity = "quantity::text" if postgres else "quantity"
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT event_id, role, identifier, class_key, quantity, uom, kind FROM {table} "
+        cursor.execute(f"SELECT event_id, role, identifier, class_key, {quantity}, uom, kind FROM {table} "
                        f"WHERE event_id {member} AND role <> %s", [param, skip_role])
         found = cursor.fetchall()
-    if connection.vendor == "postgresql":
-        # psycopg gives numeric as Decimal already.
-        for row in found:
-            out[row[0]].append(row[1:])
-        return out
-    for event_id, role, identifier, class_key, quantity, uom, kind in found:
-        if quantity is not None and not isinstance(quantity, Decimal):
-            quantity = Decimal(str(quantity))
-        out[event_id].append((role, identifier, class_key, quantity, uom, kind))
+    if postgres:
+        decimals = {text: Decimal(text) for text in {row[4] for row in found} - {None}}
+    else:
+        decimals = {value: value if isinstance(value, Decimal) else Decimal(str(value))
+                    for value in {row[4] for row in found} - {None}}
+    decimals[None] = None
+    for event_id, role, identifier, class_key, value, uom, kind in found:
+        out[event_id].append((role, identifier, class_key, decimals[value], uom, kind))
     return out
 
 
 # --- the walk --------------------------------------------------------------------------------------
 
 # Event tuple fields (a tuple per event read: the walk touches tens of thousands of them).
-E_PK, E_ID, E_TYPE, E_ACTION, E_STEP, E_TIME, E_PLACE, E_WORD = range(8)
+E_PK, E_ID, E_TYPE, E_ACTION, E_STEP, E_TIME, E_PLACE, E_WORD, E_ISO = range(9)
 PLACE_PREFIXES = ("https://id.gs1.org/414/", "https://id.gs1.org/417/")
+ITEM_OR_PARENT_ROLES = ITEM_ROLES | {R.PARENT}
+ZERO = Decimal(0)
 
 
 class _Walk:
@@ -349,9 +366,9 @@ class _Walk:
         if edge is None:
             edge = self.edges[key] = [None, uom]
         if quantity is not None:
-            edge[0] = (edge[0] or Decimal(0)) + quantity
+            edge[0] = (edge[0] or ZERO) + quantity
         elif counted:
-            edge[0] = (edge[0] or Decimal(0)) + 1
+            edge[0] = (edge[0] or ZERO) + 1
 
     def in_time(self, node: str, when: dt.datetime) -> bool:
         reached = self.reached.get(node)
@@ -369,13 +386,15 @@ class _Walk:
             # Times, steps and places repeat across events: each distinct value is converted once.
             times, words, places = self.times, self.words, self.place_ids
             seen = []
+            remember = seen.append
             for pk, event_id, kind, action, step, when, location, visible in _read_events(unread, lo, hi,
                                                                                              self.scope):
                 if not visible:
                     continue
                 parsed = times.get(when)
                 if parsed is None:
-                    parsed = times[when] = _event_time(when)
+                    moment = _event_time(when)
+                    parsed = times[when] = (moment, moment.isoformat())
                 step = step or ""
                 word = words.get(step)
                 if word is None:
@@ -383,8 +402,8 @@ class _Walk:
                 place = places.get(location)
                 if place is None:
                     place = places[location] = _place(location)
-                events[pk] = (pk, event_id, kind, action, step, parsed, place, word)
-                seen.append(pk)
+                events[pk] = (pk, event_id, kind, action, step, parsed[0], place, word, parsed[1])
+                remember(pk)
             hidden.update(pk for pk in unread if pk not in events)
             if seen:
                 self.rows.update(_identifier_rows(seen, R.SOURCE if self.forward else R.DESTINATION))
@@ -405,12 +424,14 @@ class _Walk:
         forward = self.forward
         matched = []  # (frontier node, row)
         for row in rows:
-            role, identifier, class_key = row[0], row[1], row[2]
-            if role in PLACE_ROLES:
+            if row[0] in PLACE_ROLES:
                 continue
+            identifier = row[1]
             if identifier in frontier:
                 matched.append((identifier, row))
-            elif class_key and class_key in frontier and self.in_time(class_key, when):
+                continue
+            class_key = row[2]
+            if class_key and class_key in frontier and self.in_time(class_key, when):
                 if forward and identifier != class_key:
                     # A batch's serialised item: follow the item itself (its later events may not name the lot).
                     self.add_node(identifier, depth, when, new)
@@ -426,7 +447,12 @@ class _Walk:
                 if node == row[1] and row[2] and row[2] != node:
                     self.add_node(row[2], depth, when, new)
                     self.add_edge(row[2], node, event, "batch", None, "", False)
-        matched = [(node, row) for node, row in matched if self.in_time(node, when)]
+        # in_time, inline: it runs for every matched row of every event read.
+        reached = self.reached.get
+        if forward:
+            matched = [pair for pair in matched if (since := reached(pair[0])) is None or when >= since]
+        else:
+            matched = [pair for pair in matched if (since := reached(pair[0])) is None or when <= since]
         if not matched:
             return
         kind = event[E_TYPE]
@@ -468,32 +494,35 @@ class _Walk:
                             self.add_edge(child[1], node, event, "packed", child[3], child[4], True)
             return
         # ObjectEvent, TransactionEvent (and AssociationEvent, read the same way).
-        items = [(node, row) for node, row in matched if row[0] in ITEM_ROLES or row[0] == R.PARENT]
+        items = [pair for pair in matched if pair[1][0] in ITEM_OR_PARENT_ROLES]
         if not items:
             return
         step = event[E_WORD]
         place = event[E_PLACE]
         if forward:
             if step in RECEIVING_STEPS:
-                targets = [place] if place else self.places(event[E_PK], rows, R.DESTINATION)
-                relation = "received_at"
+                targets = [(place, "received_at")] if place else [
+                    (target, "received_at") for target in self.places(event[E_PK], rows, R.DESTINATION)]
             else:
-                targets = self.places(event[E_PK], rows, R.DESTINATION)
-                relation = "shipped_to"
-            for target in targets:
-                self.add_node(target, depth, when, new)
-                for node, row in items:
-                    self.add_edge(node, target, event, relation, row[3], row[4], True)
+                targets = [(target, "shipped_to") for target in self.places(event[E_PK], rows, R.DESTINATION)]
         else:
             # A receipt names its sender too; kept apart so a shipment and its receipt are not added up.
             relation = "received_from" if step in RECEIVING_STEPS else "shipped_from"
-            sources = [(s, relation) for s in self.places(event[E_PK], rows, R.SOURCE)]
+            targets = [(s, relation) for s in self.places(event[E_PK], rows, R.SOURCE)]
             if event[E_ACTION] == "ADD" and place:
-                sources.append((place, "produced_at"))
-            for source, relation in sources:
-                self.add_node(source, depth, when, new)
-                for node, row in items:
-                    self.add_edge(source, node, event, relation, row[3], row[4], True)
+                targets.append((place, "produced_at"))
+        # add_node and add_edge, inline (tens of thousands of events go through here).
+        nodes, edges, pk = self.nodes, self.edges, event[E_PK]
+        for target, relation in targets:
+            if target not in nodes:
+                self.add_node(target, depth, when, new)
+            for node, row in items:
+                key = (pk, target, node, relation) if not forward else (pk, node, target, relation)
+                edge = edges.get(key)
+                if edge is None:
+                    edge = edges[key] = [None, row[4]]
+                quantity = row[3]
+                edge[0] = (edge[0] or ZERO) + (1 if quantity is None else quantity)
 
     def places(self, pk: int, rows, role: str) -> list[str]:
         """The sources/destinations of an event: its ``location`` entries if any, else its parties."""
@@ -501,8 +530,13 @@ class _Walk:
         found = self.targets.get(key)
         if found is None:
             entries = [r for r in rows if r[0] == role]
-            locations = [r[1] for r in entries if r[5] == "location" or _step_word(r[5] or "") == "location"]
-            found = self.targets[key] = sorted(set(locations or [r[1] for r in entries]))
+            if len(entries) == 1:
+                # One entry: it is the answer whatever its kind.
+                found = [entries[0][1]]
+            else:
+                locations = [r[1] for r in entries if r[5] == "location" or _step_word(r[5] or "") == "location"]
+                found = sorted(set(locations or [r[1] for r in entries]))
+            self.targets[key] = found
         return found
 
 
@@ -550,7 +584,30 @@ def trace(text: str, direction: str = FORWARD, user=None, max_depth: int | None 
     if not 1 <= max_nodes <= LIMIT_MAX_NODES:
         raise TraceError("bad_max_nodes", _("节点上限应在 1 到 %(limit)d 之间。") % {"limit": LIMIT_MAX_NODES})
     key = parse_start(text)
-    start = key.canonical
+    with _collector_paused():
+        return _trace(text, key.canonical, direction, user, max_depth, max_nodes)
+
+
+@contextlib.contextmanager
+def _collector_paused():
+    """Pause Python's cyclic garbage collector while a trace builds its result. A large trace allocates
+    some 200,000 tuples, lists and dicts, none of them in a reference cycle; with the collector running,
+    those allocations set off collections that walk every object of the process again and again (about
+    half the trace's CPU time on a 10,000-node trace, see ``bench/bench_trace.py``). Nothing is leaked:
+    the collector runs again as soon as it is resumed. A collector already paused by the caller stays
+    paused."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+def _trace(text: str, start: str, direction: str, user, max_depth: int, max_nodes: int) -> dict:
+    """``trace`` once its arguments are checked."""
     walk = _Walk(direction, user)
     frontier: set[str] = set()
     walk.add_node(start, 0, None, frontier)
@@ -571,9 +628,9 @@ def trace(text: str, direction: str = FORWARD, user=None, max_depth: int | None 
     if not walk.events:
         raise TraceError("not_found", _("未找到标识“%(id)s”的追溯记录（或不在您的查看范围内）。") % {"id": start})
     # Keep the nodes nearest the start (and the edges between them), so the cap is a real bound.
-    order = sorted(walk.nodes.items(), key=lambda item: (item[1], item[0]))[:max_nodes]
+    order = sorted(zip(walk.nodes.values(), walk.nodes, strict=True))[:max_nodes]  # (depth, identifier)
     nodes = _describe_nodes(order, user)
-    edges = _edges(walk, {n["id"] for n in nodes} if len(order) < len(walk.nodes) else None)
+    edges = _edges(walk, {identifier for _depth, identifier in order} if len(order) < len(walk.nodes) else None)
     return {
         "query": {"input": text, "identifier": start, "kind": node_kind(start), "direction": direction,
                   "max_depth": max_depth, "max_nodes": max_nodes},
@@ -589,65 +646,66 @@ def _edges(walk: _Walk, found: set[str] | None) -> list[dict]:
     """The edges between ``found`` nodes (all when None: every edge joins two nodes of the walk) as dicts,
     by time, then from and to (then as the walk met them)."""
     events = walk.events
-    # The sequence number keeps the walk's order among equal keys (as a stable sort would) and ends each
-    # comparison there: tuples sort faster than a key function.
-    kept = [(events[key[0]][E_TIME], key[1], key[2], seq, key[0], key[3], value)
+    # Times sort by their rank among the distinct times (ints compare faster than datetimes); the sequence
+    # number keeps the walk's order among equal keys (as a stable sort would) and ends each comparison
+    # there: tuples sort faster than a key function.
+    rank = {moment: n for n, moment in enumerate(sorted({moment for moment, _iso in walk.times.values()}))}
+    kept = [(rank[events[key[0]][E_TIME]], key[1], key[2], seq, key[0], key[3], value)
             for seq, (key, value) in enumerate(walk.edges.items())
             if found is None or (key[1] in found and key[2] in found)]
     kept.sort()
     relations = {key: str(label) for key, label in RELATIONS.items()}
-    times: dict[dt.datetime, str] = {}
-    out = []
-    append = out.append
-    for when, source, target, _seq, pk, relation, (quantity, uom) in kept:
-        event = events[pk]
-        iso = times.get(when)
-        if iso is None:
-            iso = times[when] = when.isoformat()
-        if quantity is not None:
-            quantity = int(quantity) if quantity == quantity.to_integral_value() else float(quantity)
-        append({"from": source, "to": target, "event": event[E_ID], "event_type": event[E_TYPE],
-                "action": event[E_ACTION], "biz_step": event[E_STEP], "time": iso, "relation": relation,
-                "quantity": quantity, "uom": uom, "relation_label": relations.get(relation, relation)})
-    return out
+    for relation in {row[5] for row in kept} - relations.keys():
+        relations[relation] = relation
+    # Quantities repeat: each distinct one is converted once.
+    numbers = {quantity: _number(quantity) for quantity in {row[6][0] for row in kept}}
+    return [{"from": source, "to": target, "event": event[E_ID], "event_type": event[E_TYPE],
+             "action": event[E_ACTION], "biz_step": event[E_STEP], "time": event[E_ISO], "relation": relation,
+             "quantity": numbers[quantity], "uom": uom, "relation_label": relations[relation]}
+            for _rank, source, target, _seq, pk, relation, (quantity, uom) in kept
+            for event in (events[pk],)]
 
 
-def _describe_nodes(order: list[tuple[str, int]], user) -> list[dict]:
-    """Nodes ((identifier, depth) in order) with the entity, location and region of their GLN when the
+def _describe_nodes(order: list[tuple[int, str]], user) -> list[dict]:
+    """Nodes ((depth, identifier) in order) with the entity, location and region of their GLN when the
     user may see that location."""
     described = []
-    for identifier, depth in order:
+    append = described.append
+    for depth, identifier in order:
         if identifier.startswith(PLACE_PREFIXES):
             # What node_kind and _gln say of a place, without parsing the path twice per node.
             kind = "location" if identifier[19:22] == "414" else "party"
-            described.append((identifier, depth, kind, identifier[23:].split("/", 1)[0]))
+            append((identifier, depth, kind, identifier[23:].split("/", 1)[0]))
         else:
-            described.append((identifier, depth, node_kind(identifier), _gln(identifier)))
-    glns = {gln for *_rest, gln in described} - {""}
+            append((identifier, depth, node_kind(identifier), _gln(identifier)))
+    glns = {row[3] for row in described} - {""}
     located: dict[str, tuple] = {}
     if glns:
         queryset = Location.objects.all() if user is None else Location.objects.restrict(user)
-        for row in queryset.filter(gln__in=_members(sorted(glns), "varchar")).order_by().values_list(
-                "gln", "name", "entity_id", "entity__name", "region_id", "region__name"):
-            located[row[0]] = row
+        queryset = queryset.filter(gln__in=_members(sorted(glns), "varchar")).order_by().values_list(
+            "gln", "name", "entity_id", "entity__name", "region_id", "region__name")
+        # The queryset's SQL run on a cursor: plain text and integer columns, so the rows are what
+        # values_list would give, without its per-row iteration (ten thousand places in a large trace).
+        sql, params = queryset.query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            located = {row[0]: row for row in cursor.fetchall()}
     kinds = {key: str(label) for key, label in KIND_LABELS.items()}
     words = {"batch": _("批号"), "serial": _("序列号")}
-    out = []
-    for identifier, depth, kind, gln in described:
-        row = located.get(gln) if gln else None
-        if row is not None:
-            out.append({"id": identifier, "kind": kind, "label": f"{row[1]}（{row[3]}）", "depth": depth,
-                        "kind_label": kinds[kind], "gln": gln, "location": row[1], "entity": row[3],
-                        "entity_id": row[2], "region": row[5], "region_code": row[4], "in_scope": True})
-        else:
-            out.append({"id": identifier, "kind": kind, "label": _label(identifier, words), "depth": depth,
-                        "kind_label": kinds[kind], "gln": gln, "location": "", "entity": "", "entity_id": None,
-                        "region": "", "region_code": "", "in_scope": not gln})
-    return out
+    no_row = None
+    return [{"id": identifier, "kind": kind, "label": f"{row[1]}（{row[3]}）", "depth": depth,
+             "kind_label": kinds[kind], "gln": gln, "location": row[1], "entity": row[3],
+             "entity_id": row[2], "region": row[5], "region_code": row[4], "in_scope": True}
+            if (row := located.get(gln, no_row) if gln else no_row) is not None else
+            {"id": identifier, "kind": kind, "label": _label(identifier, words), "depth": depth,
+             "kind_label": kinds[kind], "gln": gln, "location": "", "entity": "", "entity_id": None,
+             "region": "", "region_code": "", "in_scope": not gln}
+            for identifier, depth, kind, gln in described]
 
 
 HOLDER_FIELDS = {"shipped_to": "shipped", "received_at": "received", "shipped_from": "shipped",
                  "received_from": "received", "produced_at": "produced"}
+INBOUND_RELATIONS = frozenset({"shipped_to", "received_at"})  # the place is the edge's "to"
 
 
 def _holders(edges: list[dict], nodes: dict[str, dict], direction: str) -> list[dict]:
@@ -655,29 +713,33 @@ def _holders(edges: list[dict], nodes: dict[str, dict], direction: str) -> list[
     received from it and produced there (backward). ``quantity`` is what the receipts say when there are
     receipts (a shipment and its receipt are the same goods), else what the shipments or production say."""
     table: dict[tuple, dict] = {}
+    fields = HOLDER_FIELDS
     for edge in edges:
-        if edge["relation"] in ("shipped_to", "received_at"):
-            place, item = edge["to"], edge["from"]
-        elif edge["relation"] in ("shipped_from", "received_from", "produced_at"):
-            place, item = edge["from"], edge["to"]
-        else:
+        relation = edge["relation"]
+        field = fields.get(relation)
+        if field is None:
             continue
-        node = nodes[place]
-        key = (place, item, edge["uom"])
+        if relation in INBOUND_RELATIONS:
+            place, item = edge["to"], edge["from"]
+        else:
+            place, item = edge["from"], edge["to"]
+        uom = edge["uom"]
+        key = (place, item, uom)
         row = table.get(key)
         if row is None:
+            node = nodes[place]
             row = table[key] = {
                 "place": place, "gln": node["gln"], "location": node["location"], "entity": node["entity"],
                 "entity_id": node["entity_id"], "region": node["region"], "region_code": node["region_code"],
                 "in_scope": node["in_scope"], "item": item, "item_label": nodes[item]["label"],
-                "shipped": 0, "received": 0, "produced": 0, "uom": edge["uom"], "events": 0}
-        row[HOLDER_FIELDS[edge["relation"]]] += edge["quantity"] or 0
+                "shipped": 0, "received": 0, "produced": 0, "uom": uom, "events": 0}
+        row[field] += edge["quantity"] or 0
         row["events"] += 1
-    out = []
-    for row in table.values():
+    out = list(table.values())
+    for row in out:
         row["quantity"] = row["received"] or row["shipped"] or row["produced"]
-        out.append(row)
-    return sorted(out, key=lambda r: (r["region_code"], r["entity"], r["gln"], r["item"]))
+    out.sort(key=operator.itemgetter("region_code", "entity", "gln", "item"))
+    return out
 
 
 # --- tables for export --------------------------------------------------------------------------------

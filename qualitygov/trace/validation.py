@@ -343,23 +343,28 @@ def context_terms(*contexts) -> set[str]:
 def check_event_time(event: dict, *, now: dt.datetime, tolerance: dt.timedelta = FUTURE_TOLERANCE) -> list[Problem]:
     """eventTime (and an error declaration's declarationTime) may not lie in the future by more than
     ``tolerance`` relative to ``now`` (an aware datetime)."""
-    problems = []
     limit = now + tolerance
-    minutes = int(tolerance.total_seconds() // 60)
-    candidates = [(["eventTime"], event.get("eventTime"))]
+    problems = []
+    value = event.get("eventTime")
+    moment = _parse_time(value)
+    if moment is not None and moment > limit:
+        problems.append(_future_problem(["eventTime"], value, tolerance))
     declaration = event.get("errorDeclaration")
     if isinstance(declaration, dict):
-        candidates.append((["errorDeclaration", "declarationTime"], declaration.get("declarationTime")))
-    for parts, value in candidates:
+        value = declaration.get("declarationTime")
         moment = _parse_time(value)
         if moment is not None and moment > limit:
-            problems.append(_local(
-                "event_time_in_future",
-                _("字段 %(field)s 的时间 %(value)s 晚于当前时间超过 %(minutes)s 分钟，不能登记未来发生的事件。")
-                % {"field": _field_name(parts), "value": value, "minutes": minutes},
-                parts,
-            ))
+            problems.append(_future_problem(["errorDeclaration", "declarationTime"], value, tolerance))
     return problems
+
+
+def _future_problem(parts: list, value, tolerance: dt.timedelta) -> Problem:
+    return _local(
+        "event_time_in_future",
+        _("字段 %(field)s 的时间 %(value)s 晚于当前时间超过 %(minutes)s 分钟，不能登记未来发生的事件。")
+        % {"field": _field_name(parts), "value": value, "minutes": int(tolerance.total_seconds() // 60)},
+        parts,
+    )
 
 
 def check_timezone_offset(event: dict) -> list[Problem]:
@@ -568,46 +573,50 @@ def check_extension_fields(event: dict, terms: set[str] | frozenset[str] = STAND
     """User extension fields are namespaced: ``prefix:name`` with the prefix defined in ``@context``
     (``terms``, see :func:`context_terms`) or an absolute IRI; keys inside extension values and inside
     ilmd are namespaced too. (Unprefixed top-level keys are refused by the schema.)"""
-    problems = []
+    problems: list[Problem] = []
+    # "@context" (like every "@" key) is skipped by the walk itself.
+    _visit_extensions(event, [], False, terms, problems)
+    return problems
 
-    def visit(value, parts: list, inside_extension: bool):
-        # Only containers are visited (scalars name no fields); paths are built only where needed.
-        if isinstance(value, list):
-            for index, item in enumerate(value):
-                if isinstance(item, dict | list):
-                    visit(item, [*parts, index], inside_extension)
-            return
-        if not isinstance(value, dict):
-            return
-        for key, item in value.items():
-            if not isinstance(key, str) or key.startswith("@"):
-                continue
-            if ":" not in key and not inside_extension and parts != ["ilmd"]:
-                if isinstance(item, dict | list):
-                    visit(item, [*parts, key], inside_extension or key == "ilmd")
-                continue
-            here = [*parts, key]
-            if ":" in key:
-                prefix = key.split(":", 1)[0]
-                if key not in terms and prefix not in terms and not ABSOLUTE_IRI_RE.match(key):
-                    problems.append(_local(
-                        "extension_prefix_undefined",
-                        _("扩展字段 %(field)s 的前缀“%(prefix)s”没有在 @context 中定义；"
-                          "请在 @context 中声明该前缀对应的命名空间 URI。")
-                        % {"field": _field_name(here), "prefix": prefix},
-                        here,
-                    ))
-                visit(item, here, True)
-            elif inside_extension or parts == ["ilmd"]:
+
+def _visit_extensions(value, parts: list, inside_extension: bool, terms, problems: list[Problem]) -> None:
+    # Only containers are visited (scalars name no fields); paths are built only where needed. Called
+    # for every event of a capture, so it is a plain recursive function (no closure per event).
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            if isinstance(item, dict | list):
+                _visit_extensions(item, [*parts, index], inside_extension, terms, problems)
+        return
+    if not isinstance(value, dict):
+        return
+    # Inside an extension or directly inside ilmd every key belongs to the user and must be namespaced.
+    user_keys = inside_extension or parts == ["ilmd"]
+    for key, item in value.items():
+        if not isinstance(key, str) or key.startswith("@"):
+            continue
+        if ":" not in key:
+            if user_keys:
+                here = [*parts, key]
                 problems.append(_local(
                     "extension_field_not_namespaced",
                     _("字段 %(field)s 不是 EPCIS 标准字段，用户扩展字段必须带命名空间前缀（如 example:%(name)s），"
                       "且前缀须在 @context 中定义。") % {"field": _field_name(here), "name": key},
                     here,
                 ))
-
-    visit({k: v for k, v in event.items() if k != "@context"}, [], False)
-    return problems
+            elif isinstance(item, dict | list):
+                _visit_extensions(item, [*parts, key], key == "ilmd", terms, problems)
+            continue
+        here = [*parts, key]
+        prefix = key.split(":", 1)[0]
+        if key not in terms and prefix not in terms and not ABSOLUTE_IRI_RE.match(key):
+            problems.append(_local(
+                "extension_prefix_undefined",
+                _("扩展字段 %(field)s 的前缀“%(prefix)s”没有在 @context 中定义；"
+                  "请在 @context 中声明该前缀对应的命名空间 URI。")
+                % {"field": _field_name(here), "prefix": prefix},
+                here,
+            ))
+        _visit_extensions(item, here, True, terms, problems)
 
 
 def check_event(
@@ -871,12 +880,14 @@ def validate_document(
     problems = _merge(doc_rules, [p for p in schema if not p.pointer.startswith(inside)])
 
     for index, event in enumerate(events):
-        prefix = _pointer([*base, index])
         rules = check_event(event, now=now, terms=terms, known_commissioned=known_commissioned,
                             commissioned_in_document=in_document)
+        own = _schema_problems(event, EVENT_SCHEMA) if separate else None
+        if not rules and not own and (separate or not schema):
+            continue  # a valid event (nearly all of them): nothing to locate
+        prefix = _pointer([*base, index])
         if separate:
-            own_schema = [dataclasses.replace(p, pointer=prefix + p.pointer)
-                          for p in _schema_problems(event, EVENT_SCHEMA)]
+            own_schema = [dataclasses.replace(p, pointer=prefix + p.pointer) for p in own]
         else:
             own_schema = [p for p in schema if p.pointer == prefix or p.pointer.startswith(prefix + "/")]
         event_id = event.get("eventID") if isinstance(event, dict) and isinstance(event.get("eventID"), str) else None

@@ -222,3 +222,21 @@ def test_stored_rows_refer_to_their_events():
                                                                                                flat=True))
         assert epcs == {capture._canonical(epc) for epc in event.document["epcList"]}
         assert event.document["eventID"] == event.event_id and event.job_id == job.pk
+
+
+def test_fast_path_tells_equal_values_of_other_types_apart():
+    """``1 == 1.0 == True`` in Python, but the schema tells integers, numbers and booleans apart: the fast
+    path must answer as jsonschema does for each, asked once or again."""
+    predicate = parts().fast[validation.EVENT_SCHEMA]
+    event = events_of(load(EXAMPLES / "Example_9.6.1-ObjectEvent.jsonld"))[0]
+    element = {"epcClass": "urn:epc:class:lgtin:4012345.012345.998877", "uom": "KGM"}
+    for quantity in (1, True, 1.0, "1", 1, True, None, 2, False):
+        mutant = {**event, "quantityList": [{**element, "quantity": quantity}]}
+        for _ in range(2):
+            assert predicate(mutant) == jsonschema_accepts(mutant, validation.EVENT_SCHEMA), quantity
+    # A string refused in one field and accepted in another: each subschema remembers its own outcome.
+    for field, value in (("bizStep", "not a uri"), ("eventID", "not a uri"), ("bizStep", "shipping"),
+                         ("disposition", "shipping"), ("action", "shipping"), ("action", "ADD")):
+        mutant = {**event, field: value}
+        for _ in range(2):
+            assert predicate(mutant) == jsonschema_accepts(mutant, validation.EVENT_SCHEMA), (field, value)

@@ -256,3 +256,39 @@ def test_repeated_identifiers_are_parsed_once_and_answer_the_same():
     assert canonical_identifier.cache_info().hits >= len(values)
     assert first[0] == "https://id.gs1.org/01/10614141073464/21/2017"  # indicator digit 1 leads the GTIN
     assert canonical_identifier.cache_info().maxsize == 50_000
+
+
+def test_the_plain_digital_link_shortcut_equals_the_general_reading():
+    """Digital Links on id.gs1.org with only numeric AIs and unreserved characters skip urlsplit and
+    the percent-decoding (eventhash._PLAIN_DL, for capture's speed); the canonical form must be exactly
+    what the general reading gives, for valid and invalid paths alike."""
+    import random
+    from urllib.parse import urlsplit
+
+    from qualitygov.trace import eventhash
+
+    def general(value: str):
+        parts = urlsplit(value)
+        return eventhash._canonical_dl_path([s for s in parts.path.split("/") if s], plain=False)
+
+    rng = random.Random(20261202)
+    ais = ["01", "00", "414", "417", "8003", "8004", "8018", "10", "21", "254", "22", "235", "17", "99", "1"]
+    alphabet = "0123456789AZaz.-"
+    values = ["https://id.gs1.org/01/09506000134352/21/ABC-1.2", "https://id.gs1.org/01/95060001343/10/L1",
+              "https://id.gs1.org/01/12345670/21/7", "https://id.gs1.org/00/106141412345678908",
+              "https://id.gs1.org/414/9520123456788/254/1.2-x", "https://id.gs1.org/prefix/01/09506000134352"]
+    for _ in range(5000):
+        path = "".join(f"/{rng.choice(ais)}/{''.join(rng.choice(alphabet) for _ in range(rng.randint(1, 20)))}"
+                       for _ in range(rng.randint(1, 4)))
+        values.append("https://id.gs1.org" + path)
+    shortcut = 0
+    for value in values:
+        if eventhash._PLAIN_DL.match(value):
+            shortcut += 1
+        assert eventhash._canonical_digital_link(value) == general(value), value
+        assert canonical_identifier(value) == (general(value) or value), value
+    assert shortcut >= 4000  # the comparison exercised the shortcut itself
+    # Anything else takes the general reading: escapes, queries, other hosts, short names.
+    for value in ("https://id.gs1.org/01/09506000134352/21/A%2FB", "https://id.gs1.org/01/09506000134352?17=261231",
+                  "https://example.com/01/09506000134352", "https://id.gs1.org/gtin/09506000134352"):
+        assert not eventhash._PLAIN_DL.match(value)

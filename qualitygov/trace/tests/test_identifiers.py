@@ -384,3 +384,4 @@ def test_party_gln_grai_and_gtin8():
     assert (gtin8.gtin, gtin8.gtin_format) == ("00000096385074", 8)
     assert ean.is_valid("96385074")
     assert parse_identifier("https://id.gs1.org/01/96385074") == gtin8
+

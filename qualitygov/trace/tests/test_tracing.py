@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import json
 from io import StringIO
 
@@ -132,6 +133,23 @@ def test_bad_direction_is_refused(ginseng):
     with pytest.raises(tracing.TraceError) as error:
         tracing.trace(chain.RAW_CLASS, "sideways")
     assert error.value.code == "bad_direction"
+
+
+def test_the_garbage_collector_runs_again_after_a_trace(ginseng):
+    """The trace pauses Python's cyclic collector while it builds its result (a speed measure): it must
+    run again afterwards, after a refused trace too, and stay paused when the caller had paused it."""
+    assert gc.isenabled()
+    assert tracing.trace(chain.RAW_CLASS)["nodes"]
+    assert gc.isenabled()
+    with pytest.raises(tracing.TraceError):
+        tracing.trace(f"{chain.RAW_GTIN} NOPE1")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        tracing.trace(chain.RAW_CLASS)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
 
 
 def test_the_command_prints_the_trace_as_json(ginseng):
