@@ -14,6 +14,9 @@
 
 from __future__ import annotations
 
+import secrets
+
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
@@ -24,7 +27,7 @@ from django.views import View
 from qualitygov.complaints import attachments, intake, protection
 from qualitygov.complaints.forms_intake import OfficerEntryForm
 from qualitygov.complaints.models import Attachment, Case, Submission
-from qualitygov.complaints.views_public_intake import submit_from_form
+from qualitygov.complaints.views_public_intake import remember_submission, resent_submission, submit_from_form
 from qualitygov.core import audit
 from qualitygov.core.models import AuditLog
 from qualitygov.core.roles import ADD, VIEW, actions_for
@@ -55,8 +58,10 @@ class EntryView(ScopedViewMixin, View):
         if not (user.is_superuser or ADD in actions_for(user.role, Case)):
             raise PermissionDenied(_("只有市场监管部门工作人员可以登记投诉举报。"))
 
-    def _render(self, form, status=200):
-        return render(self.request, self.template_name, {"title": _("登记投诉举报"), "form": form}, status=status)
+    def _render(self, form, status=200, token: str = ""):
+        return render(self.request, self.template_name, {"title": _("登记投诉举报"), "form": form,
+                                                         "form_token": token or secrets.token_urlsafe(16)},
+                      status=status)
 
     def get(self, request):
         self._check()
@@ -64,12 +69,20 @@ class EntryView(ScopedViewMixin, View):
 
     def post(self, request):
         self._check()
+        # A double click or a reload of the answer sends the same form again: show what it entered.
+        token, sent, already = resent_submission(request)
+        if already:
+            submission = Submission.objects.filter(tracking_number=already).first()
+            if submission is not None:
+                messages.info(request, _("这份表单已经提交过，没有重复登记。"))
+                return HttpResponseRedirect(reverse("complaints:intake-entered", args=[submission.pk]))
         form = OfficerEntryForm(request.POST, request.FILES)
         if not form.is_valid():
-            return self._render(form, status=400)
+            return self._render(form, status=400, token=token)
         result, status = submit_from_form(request, form, channel=form.cleaned_data["channel"], entered_by=request.user)
         if result is None:
-            return self._render(form, status=status)
+            return self._render(form, status=status, token=token)
+        remember_submission(request, token, sent, result.submission.tracking_number)
         if result.query_code:
             # Read out to the caller now; only its hash is kept.
             return render(request, EnteredView.template_name,

@@ -57,6 +57,22 @@ def _sent_digest(request) -> str:
     return hashlib.sha256(repr((fields, files)).encode()).hexdigest()
 
 
+def resent_submission(request) -> tuple[str, str, str | None]:
+    """(token, digest of what was sent, tracking number) — the number when this browser already sent
+    this very form (same one-time token, same content), else None."""
+    token = (request.POST.get("form_token") or "")[:64]
+    sent = _sent_digest(request)
+    already = next((number for used, digest, number in request.session.get(TOKENS_KEY, [])
+                    if token and used == token and digest == sent), None)
+    return token, sent, already
+
+
+def remember_submission(request, token: str, sent: str, number: str) -> None:
+    """Remember that this form (token and content) made the submission ``number``."""
+    if token:
+        request.session[TOKENS_KEY] = [*request.session.get(TOKENS_KEY, [])[-19:], [token, sent, number]]
+
+
 def submit_from_form(request, form, *, channel: str, entered_by=None):
     """Run ``intake.submit`` with the form's values; (result, status) — result None when refused, with
     the refusal put on the form."""
@@ -90,10 +106,7 @@ class SubmitView(View):
         return self._render(request, SubmissionForm(initial=initial))
 
     def post(self, request):
-        token = (request.POST.get("form_token") or "")[:64]
-        sent = _sent_digest(request)
-        already = next((number for used, digest, number in request.session.get(TOKENS_KEY, [])
-                        if token and used == token and digest == sent), None)
+        token, sent, already = resent_submission(request)
         if already:
             messages.info(request, _("这份表单已经提交过，没有重复登记。"))
             return HttpResponseRedirect(reverse("complaints-public:intake-done", args=[already]))
@@ -105,8 +118,7 @@ class SubmitView(View):
             return self._render(request, form, status=status, token=token)
         number = result.submission.tracking_number
         _remember(request, SUBMITTED_KEY, number)
-        if token:
-            request.session[TOKENS_KEY] = [*request.session.get(TOKENS_KEY, [])[-19:], [token, sent, number]]
+        remember_submission(request, token, sent, number)
         if result.query_code:
             # Shown in this answer only: the password is never stored in plain text, not even in the session.
             _remember(request, FOLLOWED_KEY, number)

@@ -221,6 +221,23 @@ def test_officer_enters_a_phone_complaint(client, users, registry):
     assert submission.cases.get().handling_unit_id == "222401"
 
 
+def test_officer_entry_sent_twice_enters_once(client, users, registry):
+    """A double click, or a reload of the answer, sends the same form (same one-time token) again: the
+    officer lands on the first submission's receipt; changed content with the token is a new one."""
+    client.force_login(users["nanguan"])
+    url = reverse("complaints:intake-entry")
+    token = client.get(url).context["form_token"]
+    data = {**_form_data(registry["nanguan"]["entity"]), "channel": "phone", "form_token": token,
+            "received_on": intake.timezone.localdate().isoformat()}
+    first = client.post(url, data)
+    again = client.post(url, data)
+    assert first.status_code == again.status_code == 302 and first["Location"] == again["Location"]
+    assert Submission.objects.count() == 1
+    assert "没有重复登记" in client.get(again["Location"]).content.decode()
+    changed = client.post(url, {**data, "description": data["description"] + "（补充：购物小票已拍照）"})
+    assert changed.status_code == 302 and Submission.objects.count() == 2
+
+
 def test_officer_entry_refuses_future_dates_and_missing_materials(client, users):
     client.force_login(users["changchun"])
     url = reverse("complaints:intake-entry")
