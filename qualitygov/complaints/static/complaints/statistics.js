@@ -55,38 +55,15 @@
   }
 
   function drawMap() {
-    var el = document.getElementById("qg-cs-map");
-    var data = readJson("qg-cs-map-data");
-    if (!el || !data) { return; }
-    fetch(el.dataset.geojson).then(function (r) { return r.json(); }).then(function (geo) {
-      echarts.registerMap("jilin", geo);
-      var chart = echarts.init(el);
-      charts.push(chart);
-      var values = data.filter(function (d) { return d.value !== undefined; }).map(function (d) { return d.value; });
-      var max = values.length ? Math.max(5, Math.max.apply(null, values)) : 5;
-      chart.setOption({
-        tooltip: { trigger: "item", formatter: function (p) {
-          var d = p.data || {};
-          if (d.value === undefined) { return (d.label || p.name) + "：" + t.none; }
-          return d.label + "<br>" + t.received + "：" + d.value + "<br>" + t.complaints + "：" + d.complaints +
-            "<br>" + t.tip_offs + "：" + d.tip_offs;
-        } },
-        visualMap: { min: 0, max: max, left: "left", bottom: 10, calculable: true,
-                     inRange: { color: ["#e0f3f8", "#74add1", "#313695"] } },
-        series: [{ name: t.received, type: "map", map: "jilin", roam: false, label: { show: true, fontSize: 11 },
-                   data: data }]
-      });
-      // Drill into a prefecture in scope (back office only): the page again, restricted to it.
-      chart.on("click", function (p) {
-        var d = p.data;
-        if (d && d.drill && d.value !== undefined && el.dataset.drill) {
-          var query = new URLSearchParams(window.location.search);
-          query.set("region", d.code);
-          window.location.href = el.dataset.drill + "?" + query.toString();
-        }
-      });
-      el.dataset.ready = "1";
-    });
+    qgJilinMap(document.getElementById("qg-cs-map"), readJson("qg-cs-map-data"), {
+      seriesName: t.received, none: t.none,
+      max: function (values) { return values.length ? Math.max(5, Math.max.apply(null, values)) : 5; },
+      tooltip: function (d) {
+        return d.label + "<br>" + t.received + "：" + d.value + "<br>" + t.complaints + "：" + d.complaints +
+          "<br>" + t.tip_offs + "：" + d.tip_offs;
+      },
+      visualMap: { inRange: { color: ["#e0f3f8", "#74add1", "#313695"] } }
+    }).then(function (chart) { if (chart) { charts.push(chart); } });
   }
 
   drawTrend();

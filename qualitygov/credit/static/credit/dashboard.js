@@ -34,39 +34,16 @@
   }
 
   function drawMap() {
-    var el = document.getElementById("qg-cd-map");
-    var data = readJson("qg-cd-map-data");
-    if (!el || !data) { return; }
-    fetch(el.dataset.geojson).then(function (r) { return r.json(); }).then(function (geo) {
-      echarts.registerMap("jilin", geo);
-      var chart = echarts.init(el);
-      charts.push(chart);
-      var values = data.filter(function (d) { return d.value !== undefined; }).map(function (d) { return d.value; });
-      var max = values.length ? Math.max(10, Math.ceil(Math.max.apply(null, values) / 10) * 10) : 10;
-      chart.setOption({
-        tooltip: { trigger: "item", formatter: function (p) {
-          var d = p.data || {};
-          if (d.value === undefined) { return (d.label || p.name) + "：" + t.none; }
-          return d.label + "<br>" + t.low_share + "：" + d.value.toFixed(2) + "%<br>" + t.low + "：" + d.low +
-            "<br>" + t.total + "：" + d.total + "<br>" + t.average + "：" + d.average_score.toFixed(2);
-        } },
-        visualMap: { min: 0, max: max, left: "left", bottom: 10, calculable: true,
-                     formatter: function (v) { return v.toFixed(0) + "%"; },
-                     inRange: { color: ["#1a9850", "#fee08b", "#d73027"] } },
-        series: [{ name: t.low_share, type: "map", map: "jilin", roam: false, label: { show: true, fontSize: 11 },
-                   data: data }]
-      });
-      // Drill into a prefecture in scope: the page again, restricted to it (its counties).
-      chart.on("click", function (p) {
-        var d = p.data;
-        if (d && d.drill && d.value !== undefined && el.dataset.drill) {
-          var query = new URLSearchParams(window.location.search);
-          query.set("region", d.code);
-          window.location.href = el.dataset.drill + "?" + query.toString();
-        }
-      });
-      el.dataset.ready = "1";
-    });
+    qgJilinMap(document.getElementById("qg-cd-map"), readJson("qg-cd-map-data"), {
+      seriesName: t.low_share, none: t.none,
+      max: function (values) { return values.length ? Math.max(10, Math.ceil(Math.max.apply(null, values) / 10) * 10) : 10; },
+      tooltip: function (d) {
+        return d.label + "<br>" + t.low_share + "：" + d.value.toFixed(2) + "%<br>" + t.low + "：" + d.low +
+          "<br>" + t.total + "：" + d.total + "<br>" + t.average + "：" + d.average_score.toFixed(2);
+      },
+      visualMap: { formatter: function (v) { return v.toFixed(0) + "%"; },
+                   inRange: { color: ["#1a9850", "#fee08b", "#d73027"] } }
+    }).then(function (chart) { if (chart) { charts.push(chart); } });
   }
 
   drawBars();
