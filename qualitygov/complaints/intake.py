@@ -42,7 +42,7 @@ from django.utils.translation import gettext as _
 from stdnum.cn import ric
 
 from qualitygov.complaints import attachments as files
-from qualitygov.complaints import handling, routing
+from qualitygov.complaints import handling, routing, similarity
 from qualitygov.complaints.crypto import digest
 from qualitygov.complaints.models import (
     Attachment,
@@ -253,35 +253,16 @@ CASE_PREFIX = {Case.Kind.COMPLAINT: "TS", Case.Kind.TIP_OFF: "JB"}
 
 # --- similar cases (built by the "rewards" area; optional until it exists) -----------------------------
 
-def _similarity():
-    try:
-        from qualitygov.complaints import similarity
-    except ImportError:
-        return None
-    return similarity
-
-
 def _terms(case: Case) -> str:
     """The segmented words of a case for the similar-case index, as that index computes them."""
-    similarity = _similarity()
-    terms_for = getattr(similarity, "terms_for", None)
-    if terms_for is not None:
-        return terms_for(case)
-    segment = getattr(similarity, "segment", None)
-    if segment is None:
-        return ""
-    return " ".join(segment(" ".join(p for p in (case.respondent_name, case.product_name, case.facts) if p)))
+    return similarity.terms_for(case)
 
 
 def _find_similar(case: Case, exclude: list[int], user=None) -> list:
-    similarity = _similarity()
-    find = getattr(similarity, "find_similar_to_case", None)
-    if find is None:
-        return []
     # Only cases the reader may see (an officer entering a submission sees duplicates in its own scope).
     # The case's names and address are passed with it, so they never count as shared evidence.
     try:
-        return list(find(case, user=user, exclude_case_ids=exclude, limit=5))
+        return list(similarity.find_similar_to_case(case, user=user, exclude_case_ids=exclude, limit=5))
     except Exception:  # noqa: BLE001 - the submission is stored; an index fault must not lose it
         logger.exception("similar-case lookup failed for case %s", case.pk)
         return []

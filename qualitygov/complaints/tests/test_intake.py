@@ -240,11 +240,9 @@ def test_rating_only_a_closed_complaint_once():
     assert "已经评价过" in refused.value.message_dict["satisfaction"][0]
 
 
-def test_similar_cases_are_offered_when_the_index_exists(monkeypatch, registry):
-    """The similar-case lookup (built by another area) is asked with the new case's text and respondent;
-    its answer is returned for officers to merge."""
-    import types
-
+def test_similar_cases_are_offered_and_terms_stored(monkeypatch, registry):
+    """The similar-case lookup is asked with the new case (its text, names and respondent); its answer
+    is returned for officers to merge, and the case's words are stored for the index."""
     calls = []
     first = intake.submit(**complaint_kwargs(registry["nanguan"]["entity"])).cases[0]
 
@@ -252,8 +250,8 @@ def test_similar_cases_are_offered_when_the_index_exists(monkeypatch, registry):
         calls.append((case, tuple(exclude_case_ids)))
         return [(first, 0.9, ["same respondent"])]
 
-    fake = types.SimpleNamespace(find_similar_to_case=find_similar_to_case, segment=lambda text: ["制动", "软管"])
-    monkeypatch.setattr(intake, "_similarity", lambda: fake)
+    monkeypatch.setattr(intake.similarity, "find_similar_to_case", find_similar_to_case)
+    monkeypatch.setattr(intake.similarity, "terms_for", lambda case: "制动 软管")
     result = intake.submit(**complaint_kwargs(registry["nanguan"]["entity"]))
     assert result.similar == [(first, 0.9, ["same respondent"])]
     asked, excluded = calls[0]
