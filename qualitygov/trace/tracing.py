@@ -38,8 +38,9 @@ SQL strategy: breadth-first and set-based, three queries per step whatever the s
 Events already read are kept and not read again; ``_Walk.apply`` applies the rules above to each
 touched event in id order. The walk stops at ``max_depth`` steps or ``max_nodes`` nodes, saying so in
 ``summary["truncated"]``. The result is assembled from tuples (no model instances, one Location query
-run on a cursor), each distinct time, quantity, step and place converted once, and the node and edge
-dicts built in one comprehension each. Python's cyclic garbage collector is paused while a trace runs
+run on a cursor), each distinct time, quantity, step and place converted once (a whole quantity becomes
+an int, so edges add up ints; a fractional one stays an exact Decimal), the node and edge dicts built in
+one comprehension each, and the holders table from the same sorted edge tuples as the edges. Python's cyclic garbage collector is paused while a trace runs
 (``_collector_paused``): the result is some 200,000 acyclic tuples, lists and dicts, and the collections
 their allocation set off took about half the CPU time of a 10,000-node trace.
 
@@ -168,9 +169,10 @@ def _label(identifier: str, words: dict[str, str]) -> str:
     return identifier
 
 
-def _number(value: Decimal | None):
-    if value is None:
-        return None
+def _number(value: int | Decimal | None):
+    """A quantity for JSON: an int when whole, else a float."""
+    if value is None or type(value) is int:
+        return value
     return int(value) if value == value.to_integral_value() else float(value)
 
 
@@ -313,15 +315,20 @@ def _identifier_rows(event_ids: list[int], skip_role: str) -> dict[int, list[tup
         cursor.execute(f"SELECT event_id, role, identifier, class_key, {quantity}, uom, kind FROM {table} "
                        f"WHERE event_id {member} AND role <> %s", [param, skip_role])
         found = cursor.fetchall()
-    if postgres:
-        decimals = {text: Decimal(text) for text in {row[4] for row in found} - {None}}
-    else:
-        decimals = {value: value if isinstance(value, Decimal) else Decimal(str(value))
-                    for value in {row[4] for row in found} - {None}}
-    decimals[None] = None
+    quantities = {value: _quantity(value) for value in {row[4] for row in found}}
     for event_id, role, identifier, class_key, value, uom, kind in found:
-        out[event_id].append((role, identifier, class_key, decimals[value], uom, kind))
+        out[event_id].append((role, identifier, class_key, quantities[value], uom, kind))
     return out
+
+
+def _quantity(value) -> int | Decimal | None:
+    """A stored quantity (PostgreSQL text, SQLite number) as an int when it is whole — the common case:
+    edges add up ints, much cheaper than Decimals — else as an exact Decimal."""
+    if value is None:
+        return None
+    number = value if isinstance(value, Decimal) else Decimal(str(value))
+    whole = number.to_integral_value()
+    return int(whole) if number == whole else number
 
 
 # --- the walk --------------------------------------------------------------------------------------
@@ -330,7 +337,6 @@ def _identifier_rows(event_ids: list[int], skip_role: str) -> dict[int, list[tup
 E_PK, E_ID, E_TYPE, E_ACTION, E_STEP, E_TIME, E_PLACE, E_WORD, E_ISO = range(9)
 PLACE_PREFIXES = ("https://id.gs1.org/414/", "https://id.gs1.org/417/")
 ITEM_OR_PARENT_ROLES = ITEM_ROLES | {R.PARENT}
-ZERO = Decimal(0)
 
 
 class _Walk:
@@ -366,9 +372,9 @@ class _Walk:
         if edge is None:
             edge = self.edges[key] = [None, uom]
         if quantity is not None:
-            edge[0] = (edge[0] or ZERO) + quantity
+            edge[0] = (edge[0] or 0) + quantity
         elif counted:
-            edge[0] = (edge[0] or ZERO) + 1
+            edge[0] = (edge[0] or 0) + 1
 
     def in_time(self, node: str, when: dt.datetime) -> bool:
         reached = self.reached.get(node)
@@ -383,27 +389,20 @@ class _Walk:
         events, hidden = self.events, self.hidden
         unread = [pk for pk in touched if pk not in events and pk not in hidden]
         if unread:
+            read = [row for row in _read_events(unread, lo, hi, self.scope) if row[7]]  # the visible ones
             # Times, steps and places repeat across events: each distinct value is converted once.
             times, words, places = self.times, self.words, self.place_ids
-            seen = []
-            remember = seen.append
-            for pk, event_id, kind, action, step, when, location, visible in _read_events(unread, lo, hi,
-                                                                                             self.scope):
-                if not visible:
-                    continue
-                parsed = times.get(when)
-                if parsed is None:
-                    moment = _event_time(when)
-                    parsed = times[when] = (moment, moment.isoformat())
-                step = step or ""
-                word = words.get(step)
-                if word is None:
-                    word = words[step] = _step_word(step)
-                place = places.get(location)
-                if place is None:
-                    place = places[location] = _place(location)
-                events[pk] = (pk, event_id, kind, action, step, parsed[0], place, word, parsed[1])
-                remember(pk)
+            for when in {row[5] for row in read} - times.keys():
+                moment = _event_time(when)
+                times[when] = (moment, moment.isoformat())
+            for step in {row[4] for row in read} - words.keys():
+                words[step] = _step_word(step)
+            for location in {row[6] for row in read} - places.keys():
+                places[location] = _place(location)
+            events.update({pk: (pk, event_id, kind, action, step, times[when][0], places[location], words[step],
+                                times[when][1])
+                           for pk, event_id, kind, action, step, when, location, _visible in read})
+            seen = [row[0] for row in read]
             hidden.update(pk for pk in unread if pk not in events)
             if seen:
                 self.rows.update(_identifier_rows(seen, R.SOURCE if self.forward else R.DESTINATION))
@@ -522,7 +521,7 @@ class _Walk:
                 if edge is None:
                     edge = edges[key] = [None, row[4]]
                 quantity = row[3]
-                edge[0] = (edge[0] or ZERO) + (1 if quantity is None else quantity)
+                edge[0] = (edge[0] or 0) + (1 if quantity is None else quantity)
 
     def places(self, pk: int, rows, role: str) -> list[str]:
         """The sources/destinations of an event: its ``location`` entries if any, else its parties."""
@@ -588,6 +587,7 @@ def trace(text: str, direction: str = FORWARD, user=None, max_depth: int | None 
         return _trace(text, key.canonical, direction, user, max_depth, max_nodes)
 
 
+
 @contextlib.contextmanager
 def _collector_paused():
     """Pause Python's cyclic garbage collector while a trace builds its result. A large trace allocates
@@ -630,21 +630,23 @@ def _trace(text: str, start: str, direction: str, user, max_depth: int, max_node
     # Keep the nodes nearest the start (and the edges between them), so the cap is a real bound.
     order = sorted(zip(walk.nodes.values(), walk.nodes, strict=True))[:max_nodes]  # (depth, identifier)
     nodes = _describe_nodes(order, user)
-    edges = _edges(walk, {identifier for _depth, identifier in order} if len(order) < len(walk.nodes) else None)
+    edge_rows = _edge_rows(walk, {identifier for _depth, identifier in order} if len(order) < len(walk.nodes)
+                           else None)
     return {
         "query": {"input": text, "identifier": start, "kind": node_kind(start), "direction": direction,
                   "max_depth": max_depth, "max_nodes": max_nodes},
         "nodes": nodes,
-        "edges": edges,
-        "holders": _holders(edges, {n["id"]: n for n in nodes}, direction),
-        "summary": {"nodes": len(nodes), "edges": len(edges), "events": len(walk.events), "depth": depth,
+        "edges": _edges(edge_rows),
+        "holders": _holders(edge_rows, {n["id"]: n for n in nodes}),
+        "summary": {"nodes": len(nodes), "edges": len(edge_rows), "events": len(walk.events), "depth": depth,
                     "truncated": truncated, "scope_limited": bool(walk.hidden)},
     }
 
 
-def _edges(walk: _Walk, found: set[str] | None) -> list[dict]:
-    """The edges between ``found`` nodes (all when None: every edge joins two nodes of the walk) as dicts,
-    by time, then from and to (then as the walk met them)."""
+def _edge_rows(walk: _Walk, found: set[str] | None) -> list[tuple]:
+    """The edges between ``found`` nodes (all when None: every edge joins two nodes of the walk) as
+    (source, target, event tuple, relation, quantity for JSON, uom), by time, then from and to (then as
+    the walk met them)."""
     events = walk.events
     # Times sort by their rank among the distinct times (ints compare faster than datetimes); the sequence
     # number keeps the walk's order among equal keys (as a stable sort would) and ends each comparison
@@ -654,16 +656,21 @@ def _edges(walk: _Walk, found: set[str] | None) -> list[dict]:
             for seq, (key, value) in enumerate(walk.edges.items())
             if found is None or (key[1] in found and key[2] in found)]
     kept.sort()
-    relations = {key: str(label) for key, label in RELATIONS.items()}
-    for relation in {row[5] for row in kept} - relations.keys():
-        relations[relation] = relation
-    # Quantities repeat: each distinct one is converted once.
+    # Quantities repeat (and are mostly ints): each distinct one is converted once.
     numbers = {quantity: _number(quantity) for quantity in {row[6][0] for row in kept}}
+    return [(source, target, events[pk], relation, numbers[quantity], uom)
+            for _rank, source, target, _seq, pk, relation, (quantity, uom) in kept]
+
+
+def _edges(rows: list[tuple]) -> list[dict]:
+    """The edge dicts of the trace result, from ``_edge_rows``."""
+    relations = {key: str(label) for key, label in RELATIONS.items()}
+    for relation in {row[3] for row in rows} - relations.keys():
+        relations[relation] = relation
     return [{"from": source, "to": target, "event": event[E_ID], "event_type": event[E_TYPE],
              "action": event[E_ACTION], "biz_step": event[E_STEP], "time": event[E_ISO], "relation": relation,
-             "quantity": numbers[quantity], "uom": uom, "relation_label": relations[relation]}
-            for _rank, source, target, _seq, pk, relation, (quantity, uom) in kept
-            for event in (events[pk],)]
+             "quantity": quantity, "uom": uom, "relation_label": relations[relation]}
+            for source, target, event, relation, quantity, uom in rows]
 
 
 def _describe_nodes(order: list[tuple[int, str]], user) -> list[dict]:
@@ -708,22 +715,19 @@ HOLDER_FIELDS = {"shipped_to": "shipped", "received_at": "received", "shipped_fr
 INBOUND_RELATIONS = frozenset({"shipped_to", "received_at"})  # the place is the edge's "to"
 
 
-def _holders(edges: list[dict], nodes: dict[str, dict], direction: str) -> list[dict]:
+def _holders(rows: list[tuple], nodes: dict[str, dict]) -> list[dict]:
     """Per place and item: the quantity shipped to it and received there (forward), or shipped from it,
-    received from it and produced there (backward). ``quantity`` is what the receipts say when there are
-    receipts (a shipment and its receipt are the same goods), else what the shipments or production say."""
+    received from it and produced there (backward), from ``_edge_rows``. ``quantity`` is what the
+    receipts say when there are receipts (a shipment and its receipt are the same goods), else what the
+    shipments or production say."""
     table: dict[tuple, dict] = {}
     fields = HOLDER_FIELDS
-    for edge in edges:
-        relation = edge["relation"]
+    inbound = INBOUND_RELATIONS
+    for source, target, _event, relation, quantity, uom in rows:
         field = fields.get(relation)
         if field is None:
             continue
-        if relation in INBOUND_RELATIONS:
-            place, item = edge["to"], edge["from"]
-        else:
-            place, item = edge["from"], edge["to"]
-        uom = edge["uom"]
+        place, item = (target, source) if relation in inbound else (source, target)
         key = (place, item, uom)
         row = table.get(key)
         if row is None:
@@ -733,7 +737,7 @@ def _holders(edges: list[dict], nodes: dict[str, dict], direction: str) -> list[
                 "entity_id": node["entity_id"], "region": node["region"], "region_code": node["region_code"],
                 "in_scope": node["in_scope"], "item": item, "item_label": nodes[item]["label"],
                 "shipped": 0, "received": 0, "produced": 0, "uom": uom, "events": 0}
-        row[field] += edge["quantity"] or 0
+        row[field] += quantity or 0
         row["events"] += 1
     out = list(table.values())
     for row in out:
