@@ -29,6 +29,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from urllib.parse import quote, unquote, urlsplit
 
+from biip.checksums import gs1_standard_check_digit
+
 __all__ = [
     "canonical_identifier",
     "canonical_time",
@@ -66,14 +68,17 @@ EXCLUDED = frozenset({"eventID", "recordTime", "errorDeclaration", "type", "@con
 
 
 def _check_digit(digits: str) -> str:
-    """GS1 mod-10 check digit for the digits before it (weights 3,1,3,… from the right)."""
-    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(digits)))
-    return str((10 - total % 10) % 10)
+    """GS1 mod-10 check digit for the digits before it (biip's, GS1 General Specifications §7.9.1)."""
+    return str(gs1_standard_check_digit(digits))
+
+
+_DL_SAFE = "'"  # besides unreserved characters, left as they are when a path value is percent-encoded
 
 
 def _dl_text(value: str) -> str:
-    """A Digital Link path value: URN/URI escapes undone, then percent-encoded once, uniformly."""
-    return quote(unquote(value), safe="'")
+    """A Digital Link path value from an EPC URN part: URN escapes undone, then percent-encoded once,
+    uniformly."""
+    return quote(unquote(value), safe=_DL_SAFE)
 
 
 def _gtin(company_prefix: str, item_ref: str) -> str:
@@ -293,7 +298,9 @@ def _canonical_dl_path(segments: list[str], *, plain: bool) -> str | None:
                 return None
             if ai == "01":
                 key = key.zfill(14)
-        out.append(f"{ai}/{key if plain else _dl_text(key)}")
+        # The segment was percent-decoded once above: encode it once (decoding it again would read a
+        # literal "%41" in a serial as "A", and the event would hash differently from its EPC URN form).
+        out.append(f"{ai}/{key if plain else quote(key, safe=_DL_SAFE)}")
     return DL_ROOT + "/".join(out)
 
 

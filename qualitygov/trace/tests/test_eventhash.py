@@ -232,6 +232,29 @@ def test_canonical_identifier(value, expected):
 
 
 @pytest.mark.parametrize(
+    ("urn", "digital_link"),
+    [
+        # GS1 CBV 2.0 §8.9 example serial: a "%" ("%25") in the serial, next to other escapes.
+        ("urn:epc:id:sgtin:0614141.812345.6789%2F%26%25%22!%3F()",
+         "https://id.gs1.org/01/80614141123458/21/6789%2F%26%25%22%21%3F%28%29"),
+        # "%2541" is a literal "%41", not "A": one decoding only.
+        ("urn:epc:id:sgtin:6901234.000001.A%2541", "https://id.gs1.org/01/06901234000016/21/A%2541"),
+        ("urn:epc:id:sgtin:6901234.000001.A%2541", "https://example.com/01/06901234000016/21/A%2541"),
+    ],
+)
+def test_a_percent_sign_in_a_serial_reads_the_same_in_either_form(urn, digital_link):
+    """A Digital Link's path is percent-decoded once, like the URN's part: both forms of one item have
+    one canonical form, the canonical form is its own canonical form, and it is the identifier capture
+    stores for the item (``identifiers.normalise``), so the hash and the index name the same thing."""
+    from qualitygov.trace import identifiers
+
+    canonical = canonical_identifier(urn)
+    assert canonical_identifier(digital_link) == canonical
+    assert canonical_identifier(canonical) == canonical
+    assert identifiers.normalise(digital_link) == identifiers.normalise(urn) == canonical
+
+
+@pytest.mark.parametrize(
     "event",
     [
         {"eventTime": "2020-01-01T00:00:00Z"},
