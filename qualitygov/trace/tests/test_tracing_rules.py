@@ -93,6 +93,25 @@ def test_rows_of_the_same_goods_in_one_event_add_up():
     assert edges(tracing.trace(KLASS)) == {(KLASS, "shipped_to", place(10), 4)}
 
 
+def test_quantities_add_up_exactly_and_whole_ones_stay_whole():
+    """Fractions add up as decimals (0.1 + 0.2 is 0.3, not a float's 0.30000000000000004); whole
+    quantities stay integers in the answer (a JSON 7, not 7.0), mixed ones become exact fractions."""
+    from decimal import Decimal
+
+    def shipment(hours, quantities, where):
+        event(hours, [*[("quantity", KLASS, KLASS, q, "KGM", "") for q in quantities],
+                      ("destination", where, "", None, "", "location")])
+
+    shipment(1, [Decimal("0.1"), Decimal("0.2")], place(20))
+    shipment(2, [2, Decimal("0.5")], place(21))
+    shipment(3, [3, 4], place(22))
+    result = tracing.trace(KLASS)
+    quantities = {e["to"]: e["quantity"] for e in result["edges"]}
+    assert quantities == {place(20): 0.3, place(21): 2.5, place(22): 7}
+    assert type(quantities[place(22)]) is int
+    assert {h["place"]: h["shipped"] for h in result["holders"]} == quantities
+
+
 def test_serialised_items_of_a_batch_are_followed_one_by_one():
     items = [f"{KLASS}/21/{n}" for n in range(3)]
     event(0, [("epc", item, KLASS, None, "", "") for item in items], action="ADD", step="commissioning",
