@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
-from rest_framework import permissions, serializers
+from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -25,16 +25,15 @@ from rest_framework.views import APIView
 from qualitygov.complaints import statistics
 from qualitygov.complaints.models import Case, Category, MonthlySummary
 from qualitygov.core.api import error_body
+from qualitygov.core.filtered_figures import FiguresAPIView, FiguresPermission
 from qualitygov.inspection.api_public import PublicRateThrottle
 
 
-class StatisticsPermission(permissions.BasePermission):
+class StatisticsPermission(FiguresPermission):
     """Signed-in users who may view complaint cases (officers and the province administrator)."""
 
+    service = statistics
     message = gettext_lazy("投诉举报统计仅供市场监管部门工作人员查看。")
-
-    def has_permission(self, request, view):
-        return statistics.can_view(request.user)
 
 
 class FiguresQuerySerializer(serializers.Serializer):
@@ -49,30 +48,22 @@ class FiguresQuerySerializer(serializers.Serializer):
                                     help_text=gettext_lazy("辖区内的市（州）或县（市、区）。"))
 
 
-class FiguresView(APIView):
+class FiguresView(FiguresAPIView):
     """Counts by category, product category, unit, city, channel, kind and status; outcomes; timeliness
     per legal limit; satisfaction; monthly trend; the map by prefecture."""
 
     permission_classes = [StatisticsPermission]
+    service = statistics
+    refused = statistics.StatisticsRefused
+    query_serializer = FiguresQuerySerializer
+
+    def figure_filters(self, params: dict) -> dict:
+        return {"kind": params.get("kind"), "category": params.get("category")}
 
     @extend_schema(summary=gettext_lazy("投诉举报统计数据"), parameters=[FiguresQuerySerializer],
                    responses={200: OpenApiTypes.OBJECT}, tags=["complaints"], operation_id="complaints_statistics")
     def get(self, request):
-        query = FiguresQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        params = query.validated_data
-        region = None
-        if params.get("region"):
-            region = statistics.scope_regions(request.user).filter(code=params["region"]).first()
-            if region is None:
-                message = _("区划 %(code)s 不存在或不在您的辖区内。") % {"code": params["region"]}
-                return Response(error_body(400, "region_out_of_scope", message, {"region": [message]}), status=400)
-        try:
-            period = statistics.resolve_period(params.get("period"), params.get("start"), params.get("end"))
-        except statistics.StatisticsRefused as error:
-            return Response(error_body(400, error.code, error.messages[0], {"period": error.messages}), status=400)
-        return Response(statistics.figures(request.user, period=period, kind=params.get("kind"),
-                                           category=params.get("category"), region=region))
+        return super().get(request)
 
 
 class PublishSerializer(serializers.Serializer):

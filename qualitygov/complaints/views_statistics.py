@@ -10,8 +10,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponseBadRequest, HttpResponseRedirect
-from django.shortcuts import render
+from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -19,56 +18,27 @@ from django.views.generic import View
 
 from qualitygov.complaints import statistics
 from qualitygov.complaints.models import Case, Category
-from qualitygov.core.exports import ComputedRows, export_response
+from qualitygov.core.filtered_figures import FigureFilterForm, FiguresExportView, FiguresPageView
 from qualitygov.core.models import Region
 from qualitygov.core.views import ScopedViewMixin
 
 
-class StatisticsFilterForm(forms.Form):
+class StatisticsFilterForm(FigureFilterForm):
     """Period, kind, category and a drill-down region inside the user's scope."""
 
-    period = forms.ChoiceField(label=gettext_lazy("统计期间"), required=False, choices=statistics.PERIOD_CHOICES)
-    start = forms.DateField(label=gettext_lazy("起始日期"), required=False,
-                            widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label=gettext_lazy("截止日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    service = statistics
+    refused = statistics.StatisticsRefused
+    period_choices = statistics.PERIOD_CHOICES
+    period_error_codes = ("invalid_period",)
+    field_order = ["period", "start", "end", "kind", "category", "region"]
+
     kind = forms.ChoiceField(label=gettext_lazy("类型"), required=False,
                              choices=[("", gettext_lazy("投诉和举报")), *Case.Kind.choices])
     category = forms.ChoiceField(label=gettext_lazy("问题类别"), required=False,
                                  choices=[("", gettext_lazy("全部类别")), *Category.choices])
-    region = forms.ModelChoiceField(label=gettext_lazy("区划"), queryset=Region.objects.none(), required=False,
-                                    empty_label=gettext_lazy("辖区全部"), to_field_name="code",
-                                    error_messages={"invalid_choice": gettext_lazy("该区划不在您的辖区内。")})
 
-    def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["region"].queryset = statistics.scope_regions(user)
-        self.fields["region"].label_from_instance = lambda r: r.full_name
-        for field in self.fields.values():
-            css = "form-select form-select-sm" if isinstance(field.widget, forms.Select) else "form-control form-control-sm"
-            field.widget.attrs["class"] = css
-
-    def clean(self):
-        data = super().clean()
-        if not self.errors:
-            try:
-                data["resolved_period"] = statistics.resolve_period(data.get("period"), data.get("start"),
-                                                                    data.get("end"))
-            except statistics.StatisticsRefused as error:
-                self.add_error("period" if error.code == "invalid_period" else "start", error)
-        return data
-
-
-def _figures(request):
-    """The form and, when valid, the figures for the request's user (``None`` otherwise)."""
-    statistics.check_access(request.user)
-    form = StatisticsFilterForm(request.GET or None, user=request.user)
-    if form.is_bound and not form.is_valid():
-        return form, None
-    if form.is_bound:
-        data = form.cleaned_data
-        return form, statistics.figures(request.user, period=data["resolved_period"], kind=data["kind"] or None,
-                                        category=data["category"] or None, region=data["region"])
-    return form, statistics.figures(request.user, period=statistics.resolve_period())
+    def figure_filters(self) -> dict:
+        return {"kind": self.cleaned_data["kind"] or None, "category": self.cleaned_data["category"] or None}
 
 
 def _drill_codes(user, data) -> set[str]:
@@ -85,22 +55,19 @@ def _without(query, key: str) -> str:
     return query.urlencode()
 
 
-
-class StatisticsView(ScopedViewMixin, View):
+class StatisticsView(FiguresPageView):
     """GET the statistics page of the user's region."""
 
     queryset = Case.objects.all()
+    service = statistics
+    form_class = StatisticsFilterForm
     template_name = "complaints/statistics/dashboard.html"
+    export_url_name = "complaints:stats-export"
+    title = gettext_lazy("投诉举报统计分析")
 
-    def get(self, request, *args, **kwargs):
-        form, data = _figures(request)
+    def page_context(self, request, form, data) -> dict:
         publish = statistics.can_publish(request.user)
-        context = {
-            "title": _("投诉举报统计分析"),
-            "form": form,
-            "data": data,
-            "export_tables": statistics.EXPORT_TABLES,
-            "query_string": request.GET.urlencode(),
+        return {
             # The filters without the region, for the drill-down links of the city table.
             "drill_query": _without(request.GET, "region"),
             "drill_codes": _drill_codes(request.user, data),
@@ -111,26 +78,14 @@ class StatisticsView(ScopedViewMixin, View):
                            "cases": _("件数"), "share": _("按时率"), "none": _("不在辖区内"),
                            "score": _("满意度评分")},
         }
-        return render(request, self.template_name, context, status=200 if data is not None else 400)
 
 
-class StatisticsExportView(ScopedViewMixin, View):
+class StatisticsExportView(FiguresExportView):
     """One statistics table as CSV or XLSX (Chinese headers), with the page's filters."""
 
     queryset = Case.objects.all()
-
-    def get(self, request, table: str, fmt: str, *args, **kwargs):
-        if table not in statistics.EXPORT_TABLES:
-            raise Http404(_("没有这张统计表。"))
-        if fmt not in ("csv", "xlsx"):
-            return HttpResponseBadRequest(_("不支持的导出格式：%(fmt)s（可选 csv 或 xlsx）。") % {"fmt": fmt})
-        form, data = _figures(request)
-        if data is None:
-            return HttpResponseBadRequest(_("筛选条件有误，未导出：%(errors)s") % {
-                "errors": "；".join(str(e) for errors in form.errors.values() for e in errors)})
-        headers, rows = statistics.export_table(data, table)
-        columns = [(str(index), header) for index, header in enumerate(headers)]
-        return export_response(ComputedRows(rows), columns, fmt, str(statistics.EXPORT_TABLES[table]))
+    service = statistics
+    form_class = StatisticsFilterForm
 
 
 class PublishForm(forms.Form):

@@ -5,26 +5,20 @@ officers only; scoped to the user's region, with an optional drill-down region i
 from __future__ import annotations
 
 from django.urls import path
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
-from rest_framework import permissions, serializers
-from rest_framework.response import Response
-from rest_framework.views import APIView
+from rest_framework import serializers
 
-from qualitygov.core.api import error_body
-from qualitygov.core.models import Region
+from qualitygov.core.filtered_figures import FiguresAPIView, FiguresPermission
 from qualitygov.credit import dashboard
 
 
-class DashboardPermission(permissions.BasePermission):
+class DashboardPermission(FiguresPermission):
     """Signed-in officers and the province administrator (``dashboard.DASHBOARD_ROLES``)."""
 
+    service = dashboard
     message = gettext_lazy("信用监管看板仅供监管人员查看。")
-
-    def has_permission(self, request, view):
-        return dashboard.can_view(request.user)
 
 
 class DashboardQuerySerializer(serializers.Serializer):
@@ -37,30 +31,19 @@ class DashboardQuerySerializer(serializers.Serializer):
                                     help_text=gettext_lazy("辖区内的市（州）或县（市、区），用于下钻。"))
 
 
-class DashboardView(APIView):
+class DashboardView(FiguresAPIView):
     """Grade distribution (overall, by region, by industry section), grade movements, list counts,
     repairs, the map by prefecture and the internal risk-class distribution."""
 
     permission_classes = [DashboardPermission]
+    service = dashboard
+    refused = dashboard.DashboardRefused
+    query_serializer = DashboardQuerySerializer
 
     @extend_schema(summary=gettext_lazy("信用监管看板数据"), parameters=[DashboardQuerySerializer],
                    responses={200: OpenApiTypes.OBJECT}, tags=["credit"])
     def get(self, request):
-        query = DashboardQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        params = query.validated_data
-        region = None
-        if params.get("region"):
-            region = (dashboard.scope_regions(request.user).exclude(level=Region.Level.PROVINCE)
-                      .filter(code=params["region"]).first())
-            if region is None:
-                message = _("区划 %(code)s 不存在或不在您的辖区内。") % {"code": params["region"]}
-                return Response(error_body(400, "region_out_of_scope", message, {"region": [message]}), status=400)
-        try:
-            period = dashboard.resolve_period(params.get("period"), params.get("start"), params.get("end"))
-        except dashboard.DashboardRefused as error:
-            return Response(error_body(400, error.code, error.messages[0], {"period": error.messages}), status=400)
-        return Response(dashboard.figures(request.user, period=period, region=region))
+        return super().get(request)
 
 
 ROUTES = []
