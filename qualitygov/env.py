@@ -88,4 +88,11 @@ def database_from_url(url: str) -> dict:
         config.setdefault("OPTIONS", {}).update(
             {"timeout": 30, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
         )
+    else:
+        # PostgreSQL compiles a query with JIT once its estimated cost passes jit_above_cost (100,000 by
+        # default): the platform's index-driven reads of tens of thousands of rows pass it and then spend
+        # more on compiling (8 ms each for the trace's reads of a 10,000-node trace, bench/bench_trace.py)
+        # than JIT saves them. Ten times the default keeps JIT for the large scans it is made for.
+        options = config.setdefault("OPTIONS", {})
+        options["options"] = f"{options.get('options', '')} -c jit_above_cost=1000000".strip()
     return config

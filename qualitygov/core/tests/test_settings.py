@@ -48,3 +48,15 @@ def test_production_values_accepted(tmp_path):
                      "COMPLAINTS_ENCRYPTION_KEYS": "MTIzNDU2Nzg5MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTI=",
                      "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.sqlite3'}"})
     assert result.returncode == 0, result.stderr
+
+
+def test_postgresql_connections_compile_only_large_queries_with_jit():
+    """A PostgreSQL DATABASE_URL gets jit_above_cost ten times PostgreSQL's default, keeping options
+    the URL gives; SQLite gets no such option."""
+    from qualitygov.env import database_from_url
+
+    config = database_from_url("postgres://user@db.example:5432/qualitygov")
+    assert config["OPTIONS"]["options"] == "-c jit_above_cost=1000000"
+    config = database_from_url("postgres://user@db.example:5432/qualitygov?options=-c%20statement_timeout%3D5000")
+    assert config["OPTIONS"]["options"] == "-c statement_timeout=5000 -c jit_above_cost=1000000"
+    assert "options" not in database_from_url("sqlite:///tmp/x.sqlite3")["OPTIONS"]
