@@ -301,23 +301,24 @@ def _read_events(ids: list[int], lo, hi, scope: tuple[str, list]) -> list[tuple]
         return cursor.fetchall()
 
 
-def _identifier_rows(event_ids: list[int], skip_role: str) -> dict[int, list[tuple]]:
-    """Every identifier row of ``event_ids`` (role, identifier, class_key, quantity, uom, kind) but those
-    of ``skip_role`` (the place role a walk in this direction never reads): one query."""
+def _identifier_rows(event_ids: list[int], skip_role: str, quantities: dict) -> dict[int, list[tuple]]:
+    """Every identifier row of ``event_ids`` but those of ``skip_role`` (the place role a walk in this
+    direction never reads), one query: event id → rows (role, identifier, class_key, stored quantity,
+    uom, kind, event id), the driver's own tuples. The stored quantity (text on PostgreSQL: the driver
+    would make a Decimal per row) is read through ``quantities``, which gets each new distinct value
+    converted once (``_quantity``)."""
     table = EventIdentifier._meta.db_table
     member, param = _in_param(event_ids, "bigint")
     out: dict[int, list[tuple]] = defaultdict(list)
-    postgres = connection.vendor == "postgresql"
-    # On PostgreSQL the quantity comes as text and becomes a Decimal once per distinct value (the driver
-    # would make one per row; quantities repeat across the rows of a trace).
-    quantity = "quantity::text" if postgres else "quantity"
+    quantity = "quantity::text" if connection.vendor == "postgresql" else "quantity"
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT event_id, role, identifier, class_key, {quantity}, uom, kind FROM {table} "
+        cursor.execute(f"SELECT role, identifier, class_key, {quantity}, uom, kind, event_id FROM {table} "
                        f"WHERE event_id {member} AND role <> %s", [param, skip_role])
         found = cursor.fetchall()
-    quantities = {value: _quantity(value) for value in {row[4] for row in found}}
-    for event_id, role, identifier, class_key, value, uom, kind in found:
-        out[event_id].append((role, identifier, class_key, quantities[value], uom, kind))
+    for value in {row[3] for row in found} - quantities.keys():
+        quantities[value] = _quantity(value)
+    for row in found:
+        out[row[6]].append(row)
     return out
 
 
@@ -355,6 +356,7 @@ class _Walk:
         self.times: dict = {}
         self.words: dict[str, str] = {}
         self.place_ids: dict[str, str] = {}
+        self.quantities: dict = {None: None}  # stored quantity → int or Decimal (see _identifier_rows)
 
     def add_node(self, identifier: str, depth: int, when: dt.datetime | None, new: set[str]) -> None:
         if identifier in self.nodes:
@@ -365,8 +367,10 @@ class _Walk:
             self.reached[identifier] = when
             new.add(identifier)
 
-    def add_edge(self, source: str, target: str, event: tuple, relation: str, quantity: Decimal | None, uom: str,
+    def add_edge(self, source: str, target: str, event: tuple, relation: str, stored, uom: str,
                  counted: bool) -> None:
+        """Add ``event``'s edge, or add its quantity (a row's stored quantity, or None) to it."""
+        quantity = self.quantities[stored]
         key = (event[E_PK], source, target, relation)
         edge = self.edges.get(key)
         if edge is None:
@@ -405,7 +409,8 @@ class _Walk:
             seen = [row[0] for row in read]
             hidden.update(pk for pk in unread if pk not in events)
             if seen:
-                self.rows.update(_identifier_rows(seen, R.SOURCE if self.forward else R.DESTINATION))
+                self.rows.update(_identifier_rows(seen, R.SOURCE if self.forward else R.DESTINATION,
+                                                  self.quantities))
         return touched
 
     def step(self, frontier: set[str], depth: int) -> set[str]:
@@ -498,30 +503,37 @@ class _Walk:
             return
         step = event[E_WORD]
         place = event[E_PLACE]
+        pk = event[E_PK]
         if forward:
             if step in RECEIVING_STEPS:
-                targets = [(place, "received_at")] if place else [
-                    (target, "received_at") for target in self.places(event[E_PK], rows, R.DESTINATION)]
+                relation = "received_at"
+                targets = [place] if place else self.places(pk, rows, R.DESTINATION)
             else:
-                targets = [(target, "shipped_to") for target in self.places(event[E_PK], rows, R.DESTINATION)]
+                relation = "shipped_to"
+                targets = self.places(pk, rows, R.DESTINATION)
+            pairs = [(target, relation) for target in targets]
         else:
             # A receipt names its sender too; kept apart so a shipment and its receipt are not added up.
             relation = "received_from" if step in RECEIVING_STEPS else "shipped_from"
-            targets = [(s, relation) for s in self.places(event[E_PK], rows, R.SOURCE)]
+            pairs = [(s, relation) for s in self.places(pk, rows, R.SOURCE)]
             if event[E_ACTION] == "ADD" and place:
-                targets.append((place, "produced_at"))
-        # add_node and add_edge, inline (tens of thousands of events go through here).
-        nodes, edges, pk = self.nodes, self.edges, event[E_PK]
-        for target, relation in targets:
+                pairs.append((place, "produced_at"))
+        # add_node and add_edge, inline (tens of thousands of events go through here). A row without a
+        # quantity counts one item.
+        nodes, edges, quantities = self.nodes, self.edges, self.quantities
+        for target, relation in pairs:
             if target not in nodes:
                 self.add_node(target, depth, when, new)
             for node, row in items:
-                key = (pk, target, node, relation) if not forward else (pk, node, target, relation)
+                key = (pk, node, target, relation) if forward else (pk, target, node, relation)
+                quantity = quantities[row[3]]
+                if quantity is None:
+                    quantity = 1
                 edge = edges.get(key)
                 if edge is None:
-                    edge = edges[key] = [None, row[4]]
-                quantity = row[3]
-                edge[0] = (edge[0] or 0) + (1 if quantity is None else quantity)
+                    edges[key] = [quantity, row[4]]
+                else:
+                    edge[0] = (edge[0] or 0) + quantity
 
     def places(self, pk: int, rows, role: str) -> list[str]:
         """The sources/destinations of an event: its ``location`` entries if any, else its parties."""
