@@ -53,6 +53,7 @@ Storage decisions (read by the query and trace areas):
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from collections.abc import Callable, Iterable
 from decimal import Decimal, InvalidOperation
@@ -75,7 +76,6 @@ __all__ = ["CAPTURE_ROLES", "CaptureTooLarge", "capture_document", "capture_even
 
 DEFAULT_CAPTURE_LIMIT = 10_000
 DEFAULT_FILE_SIZE_LIMIT = 20 * 1024 * 1024
-BATCH_SIZE = 1000
 LOOKUP_CHUNK = 900  # below SQLite's historical 999 bound variables
 PARSE_CACHE_SIZE = 50_000  # distinct identifier strings kept parsed (a few MB)
 
@@ -561,17 +561,53 @@ def _copy_rows(events: list[dict], identities: list[int], index_rows: list[list[
 
 
 def _insert_rows(events: list[dict], identities: list[int], index_rows: list[list[dict]]) -> None:
-    """Other databases (SQLite in development): bulk INSERTs through the ORM, which return the ids."""
-    created = EpcisEvent.objects.bulk_create([EpcisEvent(**row) for row in events], batch_size=BATCH_SIZE)
-    if any(row.pk is None for row in created):
-        # bulk_create returns ids on SQLite ≥ 3.35; without them the index rows could not refer to events.
-        raise RuntimeError("the database did not return the ids of bulk-created events")
-    EventIdentity.objects.bulk_create(
-        [EventIdentity(event_id=created[pos].event_id, stored_event_id=created[pos].pk,
-                       event_time=created[pos].event_time) for pos in identities], batch_size=BATCH_SIZE)
-    EventIdentifier.objects.bulk_create(
-        [EventIdentifier(event_id=row.pk, event_time=row.event_time, **fields)
-         for row, rows in zip(created, index_rows, strict=True) for fields in rows], batch_size=BATCH_SIZE)
+    """Other databases (SQLite in development): plain ``INSERT``s run with ``executemany`` in the caller's
+    transaction, the values adapted as the ORM would store them (no model instance per row). SQLite hands
+    out the event ids: the first insert gives its id, and while this transaction holds SQLite's write
+    lock nothing else can insert, so the others follow it one by one — checked, not assumed."""
+    if not events:
+        return
+    ops = connection.ops
+    names = EVENT_COLUMNS[1:]  # the id comes from the table
+    adapters = _column_adapters(EpcisEvent, names)
+    event_rows = [[value if adapt is None or value is None else adapt(value)
+                   for adapt, value in zip(adapters, [row[name] for name in names], strict=True)] for row in events]
+    event_table = EpcisEvent._meta.db_table
+    insert = f"INSERT INTO {event_table} ({', '.join(names)}) VALUES ({', '.join(['%s'] * len(names))})"
+    with connection.cursor() as cursor:
+        cursor.execute(insert, event_rows[0])
+        first = cursor.lastrowid
+        cursor.executemany(insert, event_rows[1:])
+        cursor.execute(f"SELECT max(id) FROM {event_table}")
+        if cursor.fetchone()[0] != first + len(events) - 1:
+            raise RuntimeError("the event ids were not handed out one after another")
+        for offset, row in enumerate(events):
+            row["id"] = first + offset
+        cursor.executemany(
+            f"INSERT INTO {EventIdentity._meta.db_table} (event_id, stored_event_id, event_time) VALUES (%s, %s, %s)",
+            [(events[pos]["event_id"], events[pos]["id"], ops.adapt_datetimefield_value(events[pos]["event_time"]))
+             for pos in identities])
+        cursor.executemany(
+            f"INSERT INTO {EventIdentifier._meta.db_table} ({', '.join(IDENTIFIER_COLUMNS)}) "
+            f"VALUES ({', '.join(['%s'] * len(IDENTIFIER_COLUMNS))})",
+            [(row["id"], ops.adapt_datetimefield_value(row["event_time"]), fields["role"], fields["identifier"],
+              fields["class_key"], fields["quantity"], fields["uom"], fields["kind"])
+             for row, rows in zip(events, index_rows, strict=True) for fields in rows])
+
+
+def _column_adapters(model, columns: tuple[str, ...]) -> list[Callable | None]:
+    """Per column of ``model``: None when the driver takes the Python value as it is (text, integers,
+    booleans), else the field's own ``get_db_prep_save`` — what the ORM would store (datetimes, JSON,
+    UUIDs as SQLite keeps them)."""
+    plain = {"CharField", "TextField", "BooleanField", "IntegerField", "BigIntegerField", "PositiveIntegerField",
+             "SmallIntegerField", "AutoField", "BigAutoField"}
+    by_column = {field.column: field for field in model._meta.concrete_fields}
+    adapters = []
+    for column in columns:
+        field = by_column[column]
+        kind = (field.target_field if field.is_relation else field).get_internal_type()
+        adapters.append(None if kind in plain else functools.partial(field.get_db_prep_save, connection=connection))
+    return adapters
 
 
 def _event_row(event, event_id, event_hash, context, job, locations, entity, now, *, event_time=None) -> dict:
