@@ -6,6 +6,7 @@ from __future__ import annotations
 import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django_filters.widgets import BooleanWidget
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
@@ -78,6 +79,11 @@ def _style_filter_form(form) -> None:
             field.widget.attrs["class"] = "qg-checks"
         elif isinstance(widget, forms.Select):
             widget.attrs.setdefault("class", "form-select form-select-sm")
+            if isinstance(widget, forms.NullBooleanSelect | BooleanWidget):
+                # A yes/no filter left empty filters nothing: its empty choice reads "全部", not the
+                # widgets' "未知" (unknown), which reads as a value of its own.
+                widget.choices = [(value, _("全部") if value in ("", "unknown") else label)
+                                  for value, label in widget.choices]
         elif isinstance(widget, forms.DateInput):
             field.widget = forms.DateInput(attrs={"type": "date", "class": "form-control form-control-sm"},
                                            format="%Y-%m-%d")
