@@ -40,9 +40,10 @@ touched event in id order. The walk stops at ``max_depth`` steps or ``max_nodes`
 ``summary["truncated"]``. The result is assembled from tuples (no model instances, one Location query
 run on a cursor), each distinct time, quantity, step and place converted once (a whole quantity becomes
 an int, so edges add up ints; a fractional one stays an exact Decimal), the node and edge dicts built in
-one comprehension each, and the holders table from the same sorted edge tuples as the edges. Python's cyclic garbage collector is paused while a trace runs
-(``_collector_paused``): the result is some 200,000 acyclic tuples, lists and dicts, and the collections
-their allocation set off took about half the CPU time of a 10,000-node trace.
+one comprehension each, and the holders table from the same sorted edge tuples as the edges. Python's
+cyclic garbage collector is paused while a trace runs (``_collector_paused``): the result is some
+200,000 acyclic tuples, lists and dicts, and the collections their allocation set off took about half
+the CPU time of a 10,000-node trace.
 
 Why not one recursive CTE: a node is followed from the time it was *first* reached (breadth-first, then
 event order; a batch's serialised item reached in a step sets the time from which later events of that
@@ -171,7 +172,7 @@ def _label(identifier: str, words: dict[str, str]) -> str:
 
 def _number(value: int | Decimal | None):
     """A quantity for JSON: an int when whole, else a float."""
-    if value is None or type(value) is int:
+    if value is None or isinstance(value, int):
         return value
     return int(value) if value == value.to_integral_value() else float(value)
 
@@ -688,7 +689,7 @@ def _edges(rows: list[tuple]) -> list[dict]:
 def _describe_nodes(order: list[tuple[int, str]], user) -> list[dict]:
     """Nodes ((depth, identifier) in order) with the entity, location and region of their GLN when the
     user may see that location."""
-    described = []
+    described: list[tuple[str, int, str, str]] = []
     append = described.append
     for depth, identifier in order:
         if identifier.startswith(PLACE_PREFIXES):
