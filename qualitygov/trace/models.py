@@ -192,6 +192,10 @@ class EpcisEvent(models.Model):
             models.Index(fields=["read_point"], name="trace_readpoint_idx"),
             models.Index(fields=["biz_location"], name="trace_bizlocation_idx"),
             models.Index(fields=["region_code", "event_time"], name="trace_region_idx"),
+            # Error declarations are rare: every read of events asks which of them are declared, and this
+            # small index answers within a time range without visiting the events themselves.
+            models.Index(fields=["event_time", "event_id"], name="trace_declared_idx",
+                         condition=models.Q(has_error_declaration=True)),
         ]
 
     def __str__(self) -> str:
