@@ -13,7 +13,7 @@ from django.core.cache import cache
 from django.urls import reverse
 from django.utils import translation
 
-from qualitygov.complaints import clocks, intake, similarity, statistics
+from qualitygov.complaints import clocks, intake, statistics
 from qualitygov.complaints.models import Case
 from qualitygov.complaints.tests import test_rewards, test_similarity
 from qualitygov.complaints.tests.factories import make_case
@@ -152,16 +152,11 @@ def test_officer_entry_searches_the_register(users, client):
     assert f'hx-get="{reverse("complaints-public:intake-respondent-search")}"' in html
 
 
-def test_similar_panel_links_each_candidate(registry, users, client, settings, tmp_path):
-    settings.COMPLAINTS_SIMILARITY_INDEX_DIR = str(tmp_path / "similarity-index")
-    similarity.reset_index()
-    try:
-        case = test_rewards.make_case(registry, facts=test_similarity.SMOKE_AGAIN, received_on=D(2026, 3, 4))
-        earlier = test_rewards.make_case(registry, facts=test_similarity.SMOKE, received_on=D(2026, 3, 2))
-        client.force_login(users["nanguan"])
-        html = client.get(reverse("complaints:case-similar", args=[case.pk])).content.decode()
-    finally:
-        similarity.reset_index()
+def test_similar_panel_links_each_candidate(registry, users, client, fresh_similarity_index):
+    case = test_rewards.make_case(registry, facts=test_similarity.SMOKE_AGAIN, received_on=D(2026, 3, 4))
+    earlier = test_rewards.make_case(registry, facts=test_similarity.SMOKE, received_on=D(2026, 3, 2))
+    client.force_login(users["nanguan"])
+    html = client.get(reverse("complaints:case-similar", args=[case.pk])).content.decode()
     assert f'href="{reverse("complaints:case_detail", args=[earlier.pk])}"' in html
 
 

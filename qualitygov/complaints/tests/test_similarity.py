@@ -24,12 +24,8 @@ RICE = "在网店买的大米发霉结块，有异味，客服不予处理，请
 
 
 @pytest.fixture(autouse=True)
-def _fresh_index(settings, tmp_path):
-    """Each test starts with a cold index and a snapshot folder of its own."""
-    settings.COMPLAINTS_SIMILARITY_INDEX_DIR = str(tmp_path / "similarity-index")
-    similarity.reset_index()
-    yield
-    similarity.reset_index()
+def _fresh_index(fresh_similarity_index):
+    """Each test starts with a cold index and a snapshot folder of its own (the complaints conftest)."""
 
 
 # --- segmentation ---------------------------------------------------------------------------------

@@ -34,11 +34,8 @@ RICE = f"{MARKET}出售的散装大米发霉结块，有刺鼻异味，佳美超
 
 
 @pytest.fixture(autouse=True)
-def _fresh_index(settings, tmp_path):
-    settings.COMPLAINTS_SIMILARITY_INDEX_DIR = str(tmp_path / "similarity-index")
-    similarity.reset_index()
-    yield
-    similarity.reset_index()
+def _fresh_index(fresh_similarity_index):
+    """Each test starts with a cold index and a snapshot folder of its own (the complaints conftest)."""
 
 
 @pytest.fixture
