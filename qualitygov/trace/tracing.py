@@ -356,7 +356,6 @@ class _Walk:
         self.events: dict[int, tuple] = {}
         self.rows: dict[int, list[tuple]] = {}
         self.hidden: set[int] = set()
-        self.targets: dict[tuple, list[str]] = {}
         self.times: dict = {}
         self.words: dict[str, str] = {}
         self.place_ids: dict[str, str] = {}
@@ -511,15 +510,15 @@ class _Walk:
         if forward:
             if step in RECEIVING_STEPS:
                 relation = "received_at"
-                targets = [place] if place else self.places(pk, rows, R.DESTINATION)
+                targets = [place] if place else self.places(rows, R.DESTINATION)
             else:
                 relation = "shipped_to"
-                targets = self.places(pk, rows, R.DESTINATION)
+                targets = self.places(rows, R.DESTINATION)
             pairs = [(target, relation) for target in targets]
         else:
             # A receipt names its sender too; kept apart so a shipment and its receipt are not added up.
             relation = "received_from" if step in RECEIVING_STEPS else "shipped_from"
-            pairs = [(s, relation) for s in self.places(pk, rows, R.SOURCE)]
+            pairs = [(s, relation) for s in self.places(rows, R.SOURCE)]
             if event[E_ACTION] == "ADD" and place:
                 pairs.append((place, "produced_at"))
         # add_node and add_edge, inline (tens of thousands of events go through here). A row without a
@@ -539,20 +538,15 @@ class _Walk:
                 else:
                     edge[0] = (edge[0] or 0) + quantity
 
-    def places(self, pk: int, rows, role: str) -> list[str]:
+    @staticmethod
+    def places(rows, role: str) -> list[str]:
         """The sources/destinations of an event: its ``location`` entries if any, else its parties."""
-        key = (pk, role)
-        found = self.targets.get(key)
-        if found is None:
-            entries = [r for r in rows if r[0] == role]
-            if len(entries) == 1:
-                # One entry: it is the answer whatever its kind.
-                found = [entries[0][1]]
-            else:
-                locations = [r[1] for r in entries if r[5] == "location" or _step_word(r[5] or "") == "location"]
-                found = sorted(set(locations or [r[1] for r in entries]))
-            self.targets[key] = found
-        return found
+        entries = [r for r in rows if r[0] == role]
+        if len(entries) == 1:
+            # One entry: it is the answer whatever its kind.
+            return [entries[0][1]]
+        locations = [r[1] for r in entries if r[5] == "location" or _step_word(r[5] or "") == "location"]
+        return sorted(set(locations or [r[1] for r in entries]))
 
 
 def _event_time(value) -> dt.datetime:
