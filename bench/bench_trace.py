@@ -69,9 +69,11 @@ The trace's code was the same as at 03:30 (apart from an event's places no longe
 when the reachable-set ratio was 2.41× on a quieter machine: the change of verdict is the yardstick's,
 not the trace's.
 
-Where the trace's time goes (10 M store, warm process, 2026-12-02): the four steps' SQL about as
-long as the reachable-set query — of which the driver turning 20,100 event rows and 40,200 identifier
-rows into Python tuples is 40–70 ms of CPU — and Python 0.25–0.30 s of CPU: walking 20,110 events
+Where the trace's time goes (10 M store, warm process, 2026-12-02): the queries of the big step take
+about 1.2–1.4× the reachable-set query in wall time (touched ids ~30 ms, events 60–80 ms, identifier
+rows 70–90 ms, of which the server needs 27 and 21 ms for the last two and the driver turning 20,100
+event rows and 40,200 identifier rows into Python tuples 40–70 ms of CPU), and Python 0.25–0.30 s of
+CPU in all: walking 20,110 events
 (~0.06 s), keeping what the queries read (~0.045 s), sorting the edges (~0.02 s) and building the
 40,000 dicts of the answer (10,111 nodes, 20,110 edges, 10,000 holders: ~0.05 s), the rest per-row
 interpretation. The hand-written query spends about 0.19 s in the server (its recursion probes the
